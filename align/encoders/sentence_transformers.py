@@ -1,0 +1,48 @@
+"""Any sentence-transformers (or plain transformers) encoder, by hub id or directory."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelError
+from ..hub import resolve_pretrained
+
+
+def pick_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEncoder:
+    """Wraps ``sentence_transformers.SentenceTransformer``; a bare transformers
+    checkpoint gets mean pooling (sentence-transformers adds it)."""
+
+    batch_size = 64
+
+    def __init__(self, spec: str, device: str = "auto") -> None:
+        path = resolve_pretrained(spec, what="embedding model")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(path, device=pick_device(device))
+        except Exception as exc:
+            raise ModelError(f"embedding model {spec!r}: cannot load: {exc}".splitlines()[0]) from exc
+        # The resolved path (a hub snapshot carries its commit) and its mtime key the
+        # embedding cache, so retrained weights in the same directory are not mixed up.
+        import os
+
+        self.name = f"st/{spec}@{os.path.realpath(path)}:{int(os.path.getmtime(path))}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        dim = self._model.get_embedding_dimension()
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
