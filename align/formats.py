@@ -1,0 +1,426 @@
+"""Writers and readers for alignment and bitext formats, with atomic writing.
+
+Writers take an :class:`~align.beads.Alignment`; readers give back what each
+format can carry: bead indices (``vecalign``, ``jsonl``) or text pairs
+(``tsv``, ``jsonl``, ``tmx``). Output files are written atomically so an
+interrupted run never leaves a truncated alignment behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import secrets
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from align import __version__
+from align.beads import Alignment, Bead
+from align.errors import FormatError, InputError, UsageError
+
+FORMATS: tuple[str, ...] = ("vecalign", "tsv", "jsonl", "moses", "tmx")
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Characters that break line- or column-based formats (str.splitlines() splits on all of these).
+_BREAKS = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_VECALIGN_LINE = re.compile(
+    r"^\s*\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\]\s*(?::\s*(\S+))?\s*$"
+)
+
+
+def _one_line(text: str) -> str:
+    """Keep one segment on one line/column whatever the sentence contained."""
+    return _BREAKS.sub(" ", text)
+
+
+def _kept(alignment: Alignment, min_score: float | None) -> list[Bead]:
+    """``--min-score`` drops every bead scored below it, 1-0/0-1 beads included."""
+    if min_score is None:
+        return list(alignment.beads)
+    return [b for b in alignment.beads if b.score >= min_score]
+
+
+def _ids(ids: tuple[int, ...]) -> str:
+    # Same spelling as Vecalign's own output and the gold files: "[4, 5]".
+    return "[" + ", ".join(str(i) for i in ids) + "]"
+
+
+def _render_vecalign(alignment: Alignment, beads: list[Bead]) -> str:
+    return "".join(f"{_ids(b.src)}:{_ids(b.tgt)}:{b.score:.4f}\n" for b in beads)
+
+
+def _render_tsv(alignment: Alignment, beads: list[Bead]) -> str:
+    return "".join(
+        f"{_one_line(alignment.src_text(b))}\t{_one_line(alignment.tgt_text(b))}\t{b.score:.4f}\n"
+        for b in beads
+    )
+
+
+def _render_jsonl(alignment: Alignment, beads: list[Bead], meta: bool) -> str:
+    lines = []
+    if meta:
+        doc = {"src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang, **alignment.info}
+        lines.append(json.dumps({"meta": doc}, ensure_ascii=False, default=str))
+    for b in beads:
+        record = {
+            "src": list(b.src),
+            "tgt": list(b.tgt),
+            "score": b.score,
+            "src_text": alignment.src_text(b),
+            "tgt_text": alignment.tgt_text(b),
+            "kind": b.kind,
+        }
+        # Bead subclasses may carry more per-bead fields (e.g. a margin); keep them.
+        for f in dataclasses.fields(b):
+            record.setdefault(f.name, getattr(b, f.name))
+        lines.append(json.dumps(record, ensure_ascii=False, default=str))
+    return "".join(line + "\n" for line in lines)
+
+
+def _render_moses(alignment: Alignment, beads: list[Bead]) -> dict[str, str]:
+    if alignment.src_lang == alignment.tgt_lang:
+        raise FormatError(
+            f"moses files are named PREFIX.<lang>; both sides are {alignment.src_lang!r}"
+        )
+    pairs = [b for b in beads if b.src and b.tgt]  # training data: no 1-0/0-1
+    return {
+        alignment.src_lang: "".join(_one_line(alignment.src_text(b)) + "\n" for b in pairs),
+        alignment.tgt_lang: "".join(_one_line(alignment.tgt_text(b)) + "\n" for b in pairs),
+    }
+
+
+def _xml_text(text: str) -> str:
+    """ElementTree escapes <, & and quotes; characters XML forbids must go entirely."""
+    return _NOT_XML.sub("", _one_line(text))
+
+
+def _render_tmx(alignment: Alignment, beads: list[Bead]) -> str:
+    src_lang, tgt_lang = _xml_text(alignment.src_lang), _xml_text(alignment.tgt_lang)
+    root = ET.Element("tmx", version="1.4")
+    ET.SubElement(
+        root,
+        "header",
+        {
+            "creationtool": "kkru",
+            "creationtoolversion": __version__,
+            "datatype": "plaintext",
+            "segtype": "sentence",
+            "adminlang": "en",
+            "srclang": src_lang,
+            "o-tmf": "kkru",
+        },
+    )
+    body = ET.SubElement(root, "body")
+    for b in beads:
+        if not (b.src and b.tgt):
+            continue  # a translation unit needs both sides
+        tu = ET.SubElement(body, "tu")
+        ET.SubElement(tu, "prop", type="x-score").text = f"{b.score:.4f}"
+        for lang, text in ((src_lang, alignment.src_text(b)), (tgt_lang, alignment.tgt_text(b))):
+            tuv = ET.SubElement(tu, "tuv", {_XML_LANG: lang})
+            ET.SubElement(tuv, "seg").text = _xml_text(text)
+    ET.indent(root)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
+        + ET.tostring(root, encoding="unicode")
+        + "\n"
+    )
+
+
+def render(
+    alignment: Alignment, fmt: str, *, min_score: float | None = None, meta: bool = False
+) -> str | dict[str, str]:
+    """Format ``alignment`` as text; ``moses`` gives ``{lang suffix: text}`` (two files).
+
+    ``meta`` adds a first ``{"meta": {...}}`` line with ``alignment.info``; only
+    ``jsonl`` has a place for it, so asking for it elsewhere is a usage error.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if meta and fmt != "jsonl":
+        raise UsageError(f"document metadata can only be written in jsonl, not {fmt}")
+    beads = _kept(alignment, min_score)
+    if fmt == "vecalign":
+        return _render_vecalign(alignment, beads)
+    if fmt == "tsv":
+        return _render_tsv(alignment, beads)
+    if fmt == "jsonl":
+        return _render_jsonl(alignment, beads, meta)
+    if fmt == "moses":
+        return _render_moses(alignment, beads)
+    return _render_tmx(alignment, beads)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, newlines untouched) so ``path`` is either old or complete.
+
+    The temporary file lives in the target directory so ``os.replace`` is a
+    same-filesystem rename; it is created through ``os.open`` so the final file
+    gets the usual umask-derived mode rather than mkstemp's 0600.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable; not every platform/filesystem allows it
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def write_alignment(
+    alignment: Alignment,
+    fmt: str,
+    path: str | Path | None,
+    *,
+    min_score: float | None = None,
+    meta: bool = False,
+) -> list[Path]:
+    """Render and write; ``path`` None means stdout. Returns the files written.
+
+    For ``moses`` ``path`` is a prefix and two files ``PREFIX.<lang>`` are written
+    (each atomically).
+    """
+    rendered = render(alignment, fmt, min_score=min_score, meta=meta)
+    if isinstance(rendered, dict):
+        if path is None:
+            raise FormatError("moses writes two files: give an output path prefix, not stdout")
+        written = []
+        for suffix, text in rendered.items():
+            target = Path(f"{path}.{suffix}")
+            write_atomic(target, text)
+            written.append(target)
+        return written
+    if path is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return []
+    write_atomic(path, rendered)
+    return [Path(path)]
+
+
+# ---------------------------------------------------------------- readers
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+
+
+def _lines(text: str):
+    """Number lines on '\\n' only: U+2028 and friends may legitimately sit inside a sentence."""
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if line.strip():
+            yield n, line
+
+
+def _first_content(text: str) -> str:
+    return text.lstrip()[:1]
+
+
+def _index_list(value, where: str, side: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value
+    ):
+        raise FormatError(f"{where}: {side!r} must be a list of sentence indices (integers >= 0)")
+    return tuple(value)
+
+
+def _score(value, where: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise FormatError(f"{where}: score {value!r} is not a number") from None
+
+
+def _bead(src: tuple[int, ...], tgt: tuple[int, ...], score: float, where: str) -> Bead:
+    if not src and not tgt:
+        raise FormatError(f"{where}: bead is empty on both sides")
+    return Bead(src, tgt, score)
+
+
+def _parse_vecalign(path: Path, text: str) -> list[Bead]:
+    beads = []
+    for n, line in _lines(text):
+        where = f"{path}:{n}"
+        m = _VECALIGN_LINE.match(line)
+        if not m:
+            raise FormatError(f"{where}: expected '[src ids]:[tgt ids]:score', got {line.strip()!r}")
+        try:
+            src, tgt = (tuple(int(i) for i in g.split(",") if i.strip()) for g in m.group(1, 2))
+        except ValueError:
+            raise FormatError(f"{where}: bad index list in {line.strip()!r}") from None
+        # Gold files carry no score; 0.0 keeps Bead's float type without inventing confidence.
+        score = _score(m.group(3), where) if m.group(3) is not None else 0.0
+        beads.append(_bead(src, tgt, score, where))
+    return beads
+
+
+def _jsonl_records(path: Path, text: str):
+    """Yield (where, record) for bead lines; ``meta`` lines are document info, not beads."""
+    for n, line in _lines(text):
+        where = f"{path}:{n}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise FormatError(f"{where}: expected a JSON object per line")
+        if "meta" in record and "src" not in record:
+            continue
+        yield where, record
+
+
+def _parse_jsonl_beads(path: Path, text: str) -> list[Bead]:
+    beads = []
+    for where, record in _jsonl_records(path, text):
+        if "src" not in record or "tgt" not in record:
+            raise FormatError(f"{where}: a bead line needs 'src' and 'tgt'")
+        src = _index_list(record["src"], where, "src")
+        tgt = _index_list(record["tgt"], where, "tgt")
+        score = _score(record["score"], where) if record.get("score") is not None else 0.0
+        beads.append(_bead(src, tgt, score, where))
+    return beads
+
+
+def _guess(path: Path, text: str, allowed: tuple[str, ...]) -> str:
+    by_suffix = {".jsonl": "jsonl", ".json": "jsonl", ".tsv": "tsv", ".tmx": "tmx",
+                 ".xml": "tmx", ".vecalign": "vecalign", ".align": "vecalign"}
+    fmt = by_suffix.get(path.suffix.lower())
+    if fmt is None:
+        first = _first_content(text)
+        if first == "{":
+            fmt = "jsonl"
+        elif first == "<":
+            fmt = "tmx"
+        elif first == "[":
+            fmt = "vecalign"
+        elif "\t" in text:
+            fmt = "tsv"
+    if fmt not in allowed:
+        raise FormatError(
+            f"{path}: cannot tell its format (readable here: {', '.join(allowed)}); pass it explicitly"
+        )
+    return fmt
+
+
+def _check_fmt(fmt: str, allowed: tuple[str, ...], what: str) -> None:
+    if fmt not in allowed:
+        raise UsageError(f"{what} can be read from {', '.join(allowed)}, not {fmt!r}")
+
+
+def read_beads(path: str | Path, fmt: str | None = None) -> list[Bead]:
+    """Bead indices from a ``vecalign`` or ``jsonl`` file (format guessed when None).
+
+    Gold files without scores read with score 0.0. Non-consecutive indices are
+    accepted because real gold files (Text+Berg) contain them.
+    """
+    allowed = ("vecalign", "jsonl")
+    path = Path(path)
+    if fmt is not None:
+        _check_fmt(fmt, allowed, "beads")
+    text = _read_text(path)
+    fmt = fmt or _guess(path, text, allowed)
+    return _parse_vecalign(path, text) if fmt == "vecalign" else _parse_jsonl_beads(path, text)
+
+
+def _parse_tsv(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+    pairs = []
+    for n, line in _lines(text):
+        cols = line.split("\t")
+        if len(cols) not in (2, 3):
+            raise FormatError(f"{path}:{n}: expected 'src<TAB>tgt[<TAB>score]', got {len(cols)} columns")
+        score = None
+        if len(cols) == 3 and cols[2].strip():
+            score = _score(cols[2].strip(), f"{path}:{n}")
+        pairs.append((cols[0], cols[1], score))
+    return pairs
+
+
+def _parse_jsonl_bitext(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+    pairs = []
+    for where, record in _jsonl_records(path, text):
+        src, tgt = record.get("src_text"), record.get("tgt_text")
+        if not isinstance(src, str) or not isinstance(tgt, str):
+            raise FormatError(f"{where}: a bitext line needs string 'src_text' and 'tgt_text'")
+        score = record.get("score")
+        pairs.append((src, tgt, None if score is None else _score(score, where)))
+    return pairs
+
+
+def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise FormatError(f"{path}:{line}: not well-formed XML (column {col + 1})") from None
+    if root.tag != "tmx":
+        raise FormatError(f"{path}: root element is <{root.tag}>, not <tmx>")
+    header = root.find("header")
+    srclang = (header.get("srclang") if header is not None else None) or "*all*"
+    pairs = []
+    for k, tu in enumerate(root.iter("tu"), start=1):
+        segs = []
+        for tuv in tu.findall("tuv"):
+            lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""  # "lang" is TMX 1.1
+            seg = tuv.find("seg")
+            segs.append((lang.lower(), "" if seg is None else "".join(seg.itertext())))
+        if len(segs) < 2:
+            raise FormatError(f"{path}: translation unit #{k} has {len(segs)} <tuv>, need 2")
+        src_i = next((i for i, (lang, _) in enumerate(segs) if lang == srclang.lower()), 0)
+        tgt_i = next(i for i in range(len(segs)) if i != src_i)
+        score = None
+        for prop in tu.findall("prop"):
+            if prop.get("type") == "x-score" and (prop.text or "").strip():
+                score = _score(prop.text.strip(), f"{path}: translation unit #{k}")
+        pairs.append((segs[src_i][1], segs[tgt_i][1], score))
+    return pairs
+
+
+def read_bitext(path: str | Path, fmt: str | None = None) -> list[tuple[str, str, float | None]]:
+    """``(src_text, tgt_text, score)`` triples from ``tsv``, ``jsonl`` or ``tmx``.
+
+    Score is None where the file has none. In TMX the source side is the
+    ``<tuv>`` whose language matches the header's ``srclang``.
+    """
+    allowed = ("tsv", "jsonl", "tmx")
+    path = Path(path)
+    if fmt is not None:
+        _check_fmt(fmt, allowed, "bitext")
+    text = _read_text(path)
+    fmt = fmt or _guess(path, text, allowed)
+    if fmt == "tsv":
+        return _parse_tsv(path, text)
+    if fmt == "jsonl":
+        return _parse_jsonl_bitext(path, text)
+    return _parse_tmx(path, text)

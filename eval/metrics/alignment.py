@@ -1,0 +1,116 @@
+"""Strict and lax precision/recall/F1 over beads, as Vecalign's ``score.py`` defines them.
+
+Vecalign (Thompson & Koehn 2019), Bertalign and SentAlign all report these
+figures on the Text+Berg test set, so ours must be the same definition to be
+comparable (after Sennrich & Volk 2011, W11-4624):
+
+* Beads are compared as sets of ``(src ids, tgt ids)``: duplicates count once,
+  beads empty on both sides are ignored.
+* Precision is over every predicted bead, 1-0/0-1 included. A predicted bead
+  is a strict hit when the gold has exactly that bead (so a predicted 1-0 is
+  right only if the gold has the same 1-0), and a lax hit when one of its
+  (src, tgt) sentence links is a link of some gold bead. A 1-0/0-1 bead has
+  no links, so it is never a lax-only hit.
+* Recall ignores 1-0/0-1 beads on both sides: it is precision with gold and
+  prediction swapped after dropping them. Missing an insertion/deletion thus
+  costs precision only if something wrong is predicted there, never recall.
+* Over several documents the hit/miss counts are summed, then P/R computed
+  (micro-averaging); F1 is the harmonic mean of P and R. Any 0/0 is 0.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from align.beads import Bead
+from align.errors import ToolkitError, UsageError
+
+_Pair = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class AlignmentScore:
+    """Pooled figures; ``n_gold``/``n_pred`` are the beads given (all documents, as passed)."""
+
+    precision_strict: float
+    recall_strict: float
+    f1_strict: float
+    precision_lax: float
+    recall_lax: float
+    f1_lax: float
+    n_gold: int
+    n_pred: int
+
+
+def _pairs(beads: Iterable) -> list[_Pair]:
+    """Accept Beads or ``(src, tgt[, ...])`` sequences, as read from Vecalign files."""
+    pairs = []
+    for b in beads:
+        if isinstance(b, Bead):
+            src, tgt = b.src, b.tgt
+        elif isinstance(b, Sequence) and len(b) >= 2:
+            src, tgt = b[0], b[1]
+        else:
+            raise ToolkitError(f"not a bead: {b!r} (need a Bead or a (src ids, tgt ids) pair)")
+        pairs.append((tuple(src), tuple(tgt)))
+    return pairs
+
+
+def _hits(reference: set[_Pair], candidates: set[_Pair]) -> tuple[int, int, int]:
+    """(strict hits, lax hits, total) for ``candidates`` judged against ``reference``."""
+    links = {(s, t) for src, tgt in reference for s in src for t in tgt}
+    strict = lax = 0
+    for src, tgt in candidates:
+        if (src, tgt) in reference:
+            strict += 1
+            lax += 1
+        elif any((s, t) in links for s in src for t in tgt):
+            lax += 1
+    return strict, lax, len(candidates)
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * (p * r) / (p + r) if p + r else 0.0
+
+
+def score_documents(golds: Sequence[Sequence], preds: Sequence[Sequence]) -> AlignmentScore:
+    """Pool several documents like Vecalign's ``score_multiple``: sum counts, then P/R/F1."""
+    if len(golds) != len(preds):
+        raise UsageError(
+            f"{len(golds)} gold document(s) but {len(preds)} predicted; they must pair up one to one"
+        )
+    p_strict = p_lax = p_total = r_strict = r_lax = r_total = n_gold = n_pred = 0
+    for gold, pred in zip(golds, preds):
+        gold_pairs, pred_pairs = _pairs(gold), _pairs(pred)
+        n_gold += len(gold_pairs)
+        n_pred += len(pred_pairs)
+        gold_any = {p for p in gold_pairs if p[0] or p[1]}
+        pred_any = {p for p in pred_pairs if p[0] or p[1]}
+        strict, lax, total = _hits(gold_any, pred_any)
+        p_strict, p_lax, p_total = p_strict + strict, p_lax + lax, p_total + total
+        gold_both = {p for p in gold_any if p[0] and p[1]}
+        pred_both = {p for p in pred_any if p[0] and p[1]}
+        strict, lax, total = _hits(pred_both, gold_both)
+        r_strict, r_lax, r_total = r_strict + strict, r_lax + lax, r_total + total
+    ps, pl = _ratio(p_strict, p_total), _ratio(p_lax, p_total)
+    rs, rl = _ratio(r_strict, r_total), _ratio(r_lax, r_total)
+    return AlignmentScore(
+        precision_strict=ps,
+        recall_strict=rs,
+        f1_strict=_f1(ps, rs),
+        precision_lax=pl,
+        recall_lax=rl,
+        f1_lax=_f1(pl, rl),
+        n_gold=n_gold,
+        n_pred=n_pred,
+    )
+
+
+def score_alignment(gold: Sequence, pred: Sequence) -> AlignmentScore:
+    """Score one document (a one-document :func:`score_documents`)."""
+    return score_documents([gold], [pred])

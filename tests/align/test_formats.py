@@ -1,0 +1,283 @@
+"""Every writer must round-trip through our reader or a standard tool, and never corrupt files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from align import formats
+from align.beads import Alignment, Bead
+from align.errors import FormatError, InputError, UsageError
+from align.formats import FORMATS, read_beads, read_bitext, render, write_alignment, write_atomic
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+SRC = ("Сәлем, әлем!", "Бұл бірінші сөйлем.", "Екінші\tсөйлем\nекі жолда.", "Артық сөйлем.", "Соңғы.")
+TGT = ("Привет, мир!", "Это первое", "предложение.", "Второе предложение.", "Лишнее.", "Последнее.")
+
+
+def make_alignment(**kw) -> Alignment:
+    beads = (
+        Bead((0,), (0,), 0.9731),
+        Bead((1,), (1, 2), 0.8125),
+        Bead((2,), (3,), 0.55),
+        Bead((3,), (), 0.2),
+        Bead((), (4,), 0.1),
+        Bead((4,), (5,), 0.9),
+    )
+    return Alignment(SRC, TGT, beads, info={"verdict": "parallel", "model": "labse"}, **kw)
+
+
+def test_formats_tuple():
+    assert FORMATS == ("vecalign", "tsv", "jsonl", "moses", "tmx")
+
+
+def test_vecalign_text_and_round_trip(tmp_path):
+    al = make_alignment()
+    text = render(al, "vecalign")
+    assert text.splitlines()[1] == "[1]:[1, 2]:0.8125"
+    assert text.splitlines()[3] == "[3]:[]:0.2000"
+    assert "[]:[4]:0.1000" in text
+    (path,) = write_alignment(al, "vecalign", tmp_path / "out.vecalign")
+    assert read_beads(path) == list(al.beads)
+
+
+def test_vecalign_reader_takes_gold_without_scores_and_compact_lists(tmp_path):
+    gold = tmp_path / "gold"
+    gold.write_text("[0]:[0, 1]\n[1,2]:[2]\n\n[]:[3]\n[3]:[]\n[4, 7]:[4, 5]\n", encoding="utf-8")
+    assert read_beads(gold) == [
+        Bead((0,), (0, 1), 0.0),
+        Bead((1, 2), (2,), 0.0),
+        Bead((), (3,), 0.0),
+        Bead((3,), (), 0.0),
+        Bead((4, 7), (4, 5), 0.0),  # real Text+Berg gold has non-consecutive ids
+    ]
+
+
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        ("[0]:[0]\n[1]-[1]\n", 2),
+        ("[0]:[0]\n\n[1]:[x]\n", 3),
+        ("[0]:[0]:high\n", 1),
+        ("[0]:[0]\n[]:[]\n", 2),
+    ],
+)
+def test_vecalign_reader_points_at_bad_line(tmp_path, content, line):
+    path = tmp_path / "bad.vecalign"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FormatError, match=rf"bad\.vecalign:{line}:"):
+        read_beads(path)
+
+
+def test_tsv_columns_cleaned_and_round_trip(tmp_path):
+    al = make_alignment()
+    lines = render(al, "tsv").splitlines()
+    assert len(lines) == len(al.beads)
+    assert lines[1] == "Бұл бірінші сөйлем.\tЭто первое предложение.\t0.8125"
+    assert lines[2].split("\t")[0] == "Екінші сөйлем екі жолда."
+    assert lines[3] == "Артық сөйлем.\t\t0.2000"
+    assert lines[4] == "\tЛишнее.\t0.1000"
+    (path,) = write_alignment(al, "tsv", tmp_path / "out.tsv")
+    got = read_bitext(path)
+    assert [(s, t) for s, t, _ in got] == [
+        (al.src_text(b).replace("\t", " ").replace("\n", " "), al.tgt_text(b)) for b in al.beads
+    ]
+    assert [score for *_, score in got] == [0.9731, 0.8125, 0.55, 0.2, 0.1, 0.9]
+
+
+def test_tsv_reader_score_optional_and_bad_columns(tmp_path):
+    path = tmp_path / "x.tsv"
+    path.write_text("a\tб\nc\tд\t0.5\n", encoding="utf-8")
+    assert read_bitext(path) == [("a", "б", None), ("c", "д", 0.5)]
+    path.write_text("a\tб\t0.5\nonly one column\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"x\.tsv:2:"):
+        read_bitext(path)
+
+
+def test_jsonl_one_bead_per_line_and_round_trip(tmp_path):
+    al = make_alignment()
+    lines = render(al, "jsonl").splitlines()
+    assert len(lines) == len(al.beads)
+    rec = json.loads(lines[1])
+    assert rec == {
+        "src": [1],
+        "tgt": [1, 2],
+        "score": 0.8125,
+        "src_text": "Бұл бірінші сөйлем.",
+        "tgt_text": "Это первое предложение.",
+        "kind": "1-2",
+    }
+    assert "Бұл" in lines[1]  # ensure_ascii=False
+    (path,) = write_alignment(al, "jsonl", tmp_path / "out.jsonl")
+    assert read_beads(path) == list(al.beads)
+    assert read_bitext(path) == [(al.src_text(b), al.tgt_text(b), b.score) for b in al.beads]
+
+
+def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
+    al = make_alignment()
+    assert "meta" not in render(al, "jsonl")
+    text = render(al, "jsonl", meta=True)
+    first = json.loads(text.splitlines()[0])
+    assert first == {
+        "meta": {"src_lang": "kk", "tgt_lang": "ru", "verdict": "parallel", "model": "labse"}
+    }
+    path = tmp_path / "meta.jsonl"
+    path.write_text(text, encoding="utf-8")
+    assert read_beads(path) == list(al.beads)
+    assert len(read_bitext(path)) == len(al.beads)
+    with pytest.raises(UsageError, match="jsonl"):
+        render(al, "tsv", meta=True)
+
+
+def test_jsonl_keeps_per_bead_extras():
+    @dataclasses.dataclass(frozen=True)
+    class MarginBead(Bead):
+        margin: float = 0.0
+
+    al = Alignment(("a",), ("б",), (MarginBead((0,), (0,), 0.7, margin=0.25),))
+    rec = json.loads(render(al, "jsonl"))
+    assert rec["margin"] == 0.25 and rec["src"] == [0] and rec["kind"] == "1-1"
+
+
+def test_jsonl_reader_errors_name_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"src": [0], "tgt": [0], "score": 1}\n{"src": [0], "tgt": "x"}\n', encoding="utf-8")
+    with pytest.raises(FormatError, match=r"bad\.jsonl:2:.*tgt"):
+        read_beads(path)
+    path.write_text('{"src": [0], "tgt": [0]}\n{not json\n', encoding="utf-8")
+    with pytest.raises(FormatError, match=r"bad\.jsonl:2: not valid JSON"):
+        read_beads(path)
+
+
+def test_moses_parallel_files_skip_empty_sides(tmp_path):
+    al = make_alignment()
+    paths = write_alignment(al, "moses", tmp_path / "corpus" / "train")
+    assert [p.name for p in paths] == ["train.kk", "train.ru"]
+    kk, ru = (p.read_text(encoding="utf-8").splitlines() for p in paths)
+    assert len(kk) == len(ru) == 4  # the 1-0 and 0-1 beads are left out
+    assert kk[2] == "Екінші сөйлем екі жолда." and ru[1] == "Это первое предложение."
+    with pytest.raises(FormatError, match="prefix"):
+        write_alignment(al, "moses", None)
+
+
+def test_tmx_is_valid_xml_with_languages_and_scores(tmp_path):
+    al = make_alignment()
+    (path,) = write_alignment(al, "tmx", tmp_path / "out.tmx")
+    root = ET.parse(path).getroot()
+    assert root.tag == "tmx" and root.get("version") == "1.4"
+    header = dict(root.find("header").attrib)
+    assert header.pop("creationtoolversion")
+    assert header == {
+        "creationtool": "kkru",
+        "datatype": "plaintext",
+        "segtype": "sentence",
+        "adminlang": "en",
+        "srclang": "kk",
+        "o-tmf": "kkru",
+    }
+    tus = root.findall("body/tu")
+    assert len(tus) == 4  # only beads with both sides
+    assert [tuv.get(XML_LANG) for tuv in tus[1].findall("tuv")] == ["kk", "ru"]
+    assert tus[1].find("prop[@type='x-score']").text == "0.8125"
+    assert tus[1].findall("tuv/seg")[1].text == "Это первое предложение."
+    assert read_bitext(path) == [
+        ("Сәлем, әлем!", "Привет, мир!", 0.9731),
+        ("Бұл бірінші сөйлем.", "Это первое предложение.", 0.8125),
+        ("Екінші сөйлем екі жолда.", "Второе предложение.", 0.55),
+        ("Соңғы.", "Последнее.", 0.9),
+    ]
+
+
+def test_tmx_escapes_markup_and_drops_forbidden_characters(tmp_path):
+    nasty = 'x <script>alert("&amp;")</script> & \x00\x01\x0b\x1f\ufffe end'
+    al = Alignment((nasty,), ("ok ]]> <b>",), (Bead((0,), (0,), 1.0),), src_lang="kk", tgt_lang="ru")
+    path = tmp_path / "nasty.tmx"
+    write_alignment(al, "tmx", path)
+    text = path.read_text(encoding="utf-8")
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    segs = [seg.text for seg in ET.parse(path).getroot().iter("seg")]
+    # \x0b is a line break to str.splitlines(), so it becomes a space like \n; the rest go.
+    assert segs == ['x <script>alert("&amp;")</script> &   end', "ok ]]> <b>"]
+
+
+def test_tmx_uses_the_alignment_languages(tmp_path):
+    al = make_alignment(src_lang="ru", tgt_lang="kk")
+    root = ET.fromstring(render(al, "tmx").split("\n", 2)[2])
+    assert root.find("header").get("srclang") == "ru"
+    assert {tuv.get(XML_LANG) for tuv in root.iter("tuv")} == {"ru", "kk"}
+
+
+def test_tmx_reader_reports_broken_xml(tmp_path):
+    path = tmp_path / "broken.tmx"
+    path.write_text("<tmx>\n<body>\n<tu></body>\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"broken\.tmx:3:"):
+        read_bitext(path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_min_score_drops_low_beads_of_every_kind(tmp_path, fmt):
+    al = make_alignment()
+    kept = [b for b in al.beads if b.score >= 0.5]
+    written = write_alignment(al, fmt, tmp_path / f"out.{fmt}", min_score=0.5)
+    if fmt in ("vecalign", "jsonl"):
+        assert read_beads(written[0], fmt) == kept
+    elif fmt in ("tsv", "tmx"):
+        assert [s for *_, s in read_bitext(written[0], fmt)] == [b.score for b in kept]
+    else:
+        assert all(len(p.read_text(encoding="utf-8").splitlines()) == 4 for p in written)
+    assert "0.2000" not in "".join(p.read_text(encoding="utf-8") for p in written)
+
+
+def test_write_to_stdout(capsys):
+    assert write_alignment(make_alignment(), "vecalign", None) == []
+    assert capsys.readouterr().out.startswith("[0]:[0]:0.9731\n")
+
+
+def test_unknown_format_is_a_usage_error():
+    with pytest.raises(UsageError, match="unknown format"):
+        render(make_alignment(), "csv")
+    with pytest.raises(UsageError):
+        read_beads("whatever", "tsv")
+
+
+def test_format_inferred_from_content(tmp_path):
+    al = make_alignment()
+    for fmt in ("vecalign", "jsonl"):
+        path = tmp_path / f"noext_{fmt}"
+        path.write_text(render(al, fmt), encoding="utf-8")
+        assert read_beads(path) == list(al.beads)
+    for fmt in ("tsv", "jsonl", "tmx"):
+        path = tmp_path / f"noext_{fmt}"
+        path.write_text(render(al, fmt), encoding="utf-8")
+        assert read_bitext(path)[0] == ("Сәлем, әлем!", "Привет, мир!", 0.9731)
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_beads(tmp_path / "nope.vecalign")
+
+
+def test_write_atomic_creates_dirs_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "a" / "b" / "out.txt"
+    write_atomic(target, "один\nдва\r\n")
+    assert target.read_bytes() == "один\nдва\r\n".encode()
+    assert os.listdir(target.parent) == ["out.txt"]
+
+
+def test_write_atomic_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
+    target = tmp_path / "out.txt"
+    target.write_text("old complete content", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk vanished")
+
+    monkeypatch.setattr(formats.os, "replace", boom)
+    with pytest.raises(OSError, match="disk vanished"):
+        write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "old complete content"
+    assert os.listdir(tmp_path) == ["out.txt"]
