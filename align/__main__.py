@@ -1,0 +1,5 @@
+"""``python -m align`` is the ``align`` command."""
+
+from .cli import main
+
+main()

