@@ -1,0 +1,171 @@
+"""The whole ``translate`` command on tiny models: documents, aligned bitext, batch
+with resume, cache, and the offline error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from translate.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+KK_SEED = (ROOT / "seeds" / "kk_nazarbayev_putin.txt").read_text(encoding="utf-8")
+RU_SEED = (ROOT / "seeds" / "ru_nazarbayev_putin.txt").read_text(encoding="utf-8")
+LONG = ", ".join(["Мемлекет басшысы Нұрсұлтан Назарбаев Ресей Президентімен кездесті"] * 12) + "."
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def run(*args, ok=True):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, result.output + result.stderr + repr(result.exception)
+    return result
+
+
+@pytest.fixture
+def kk_doc(tmp_path) -> Path:
+    """Three paragraphs, blank lines between them, and one sentence far over the limit."""
+    sentences = KK_SEED.split(". ")
+    text = (". ".join(sentences[:3]) + ".\n\n" + LONG + " " + ". ".join(sentences[3:5]) + ".\n\n\n"
+            + "Қысқа жол\n")
+    path = tmp_path / "kk.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_shape(text: str) -> list[bool]:
+    return [bool(line.strip()) for line in text.rstrip("\n").split("\n")]
+
+
+@pytest.mark.parametrize("engine", ["transformers", "ctranslate2"])
+def test_document_keeps_paragraphs_and_translates_every_sentence(tiny_models, kk_doc, tmp_path, engine):
+    out = tmp_path / "out.txt"
+    result = run(kk_doc, "--model", tiny_models["nllb"], "--engine", engine, "--beam", "1", "-o", out, "--no-cache")
+    assert line_shape(out.read_text(encoding="utf-8")) == line_shape(kk_doc.read_text(encoding="utf-8"))
+    assert f"[{engine}]" in result.stderr and "translated in pieces" in result.stderr
+
+    jsonl = tmp_path / "out.jsonl"
+    run(kk_doc, "--model", tiny_models["nllb"], "--engine", engine, "-o", jsonl, "--from", "kk")
+    records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    text = kk_doc.read_text(encoding="utf-8")
+    assert [r["index"] for r in records] == list(range(len(records)))
+    assert all(text[r["start"]:r["end"]] == r["source"] for r in records)
+    assert any(r["source"] == LONG for r in records)  # the long sentence is one record, one translation
+    assert {r["paragraph"] for r in records} == {0, 1, 2}
+    assert all(r["model"] == tiny_models["nllb"] and r["tgt_lang"] == "en" for r in records)
+
+
+def test_tmx_document_and_auto_language(tiny_models, tmp_path):
+    doc = tmp_path / "ru.txt"
+    doc.write_text(RU_SEED, encoding="utf-8")
+    out = tmp_path / "ru.tmx"
+    run(doc, "--model", tiny_models["nllb"], "-o", out, "--beam", "1")
+    tus = ET.parse(out).getroot().iter("tu")
+    assert all([tuv.get(XML_LANG) for tuv in tu.iter("tuv")] == ["ru", "en"] for tu in tus)
+
+
+def test_stdin_and_marian_pair_model(tiny_models):
+    result = CliRunner().invoke(main, ["-", "--from", "ru", "--model", tiny_models["marian"], "-q"],
+                                input="Первое предложение. Второе!\n\nТретье.\n")
+    assert result.exit_code == 0, result.output
+    assert line_shape(result.stdout) == [True, False, True] and result.stderr == ""
+
+
+def test_chat_model_translates_a_document(tiny_models, kk_doc, tmp_path):
+    out = tmp_path / "chat.jsonl"
+    run(kk_doc, "--model", tiny_models["chat"], "--beam", "1", "-o", out, "--max-length", "24")
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 5 and all(isinstance(r["translation"], str) for r in records)
+
+
+def test_cache_hit_on_rerun(tiny_models, kk_doc, tmp_path):
+    args = [kk_doc, "--model", tiny_models["nllb"], "--cache-dir", tmp_path / "cache", "--beam", "1"]
+    first = run(*args, "-o", tmp_path / "a.txt")
+    assert "from cache" not in first.stderr
+    second = run(*args, "-o", tmp_path / "b.txt")
+    assert "from cache" in second.stderr
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+    assert (tmp_path / "cache" / "translations.sqlite").exists()
+
+
+@pytest.fixture
+def alignments(tmp_path) -> dict[str, Path]:
+    """The same three pairs (one with two Kazakh sentences, one with an empty side) in three formats."""
+    pairs = [("Мемлекет басшысы кездесті. Ресей Президенті келді.", "Президенты встретились.", 0.9),
+             ("Біздің қарым-қатынасымыз дамып келеді.", "Наши отношения развиваются.", 0.8),
+             ("Қазақстан Президенті.", "", 0.1)]
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in pairs), encoding="utf-8")
+    jsonl = tmp_path / "pairs.jsonl"
+    jsonl.write_text(json.dumps({"meta": {"src_lang": "kk", "tgt_lang": "ru"}}) + "\n" + "".join(
+        json.dumps({"src": [i], "tgt": [i], "src_text": a, "tgt_text": b, "score": s}, ensure_ascii=False) + "\n"
+        for i, (a, b, s) in enumerate(pairs)), encoding="utf-8")
+    tmx = tmp_path / "pairs.tmx"  # Russian listed first: languages come from the tags
+    units = "".join(f'<tu><prop type="x-score">{s}</prop><tuv xml:lang="ru"><seg>{b}</seg></tuv>'
+                    f'<tuv xml:lang="kk"><seg>{a}</seg></tuv></tu>' for a, b, s in pairs)
+    tmx.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="ru"/><body>{units}</body></tmx>',
+                   encoding="utf-8")
+    return {"tsv": tsv, "jsonl": jsonl, "tmx": tmx}
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl", "tmx"])
+def test_aligned_bitext_gives_triples(tiny_models, alignments, tmp_path, fmt):
+    out = tmp_path / "triples.jsonl"
+    run("--aligned", alignments[fmt], "--side", "both", "--model", tiny_models["nllb"], "--beam", "1", "-o", out)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3
+    assert records[0]["kk"].startswith("Мемлекет") and records[0]["ru"] == "Президенты встретились."
+    assert all(set(r) >= {"kk", "ru", "en", "en_from_ru", "score"} and r["en_source"] == "kk" for r in records)
+    assert records[2]["en"] and records[2]["en_from_ru"] == ""  # empty side, empty translation
+    assert records[1]["score"] == pytest.approx(0.8)
+
+
+def test_aligned_bitext_to_three_language_tmx(tiny_models, alignments, tmp_path):
+    out = tmp_path / "triples.tmx"
+    run("--aligned", alignments["jsonl"], "--model", tiny_models["nllb"], "--engine", "transformers", "-o", out)
+    tus = list(ET.parse(out).getroot().iter("tu"))
+    assert len(tus) == 3
+    assert all([tuv.get(XML_LANG) for tuv in tu.iter("tuv")] == ["kk", "ru", "en"] for tu in tus)
+    tsv = run("--aligned", alignments["tsv"], "--side", "ru", "--model", tiny_models["nllb"], "-q").stdout
+    assert [len(line.split("\t")) for line in tsv.splitlines()] == [3, 3, 3]
+
+
+def test_batch_resumes_and_reports_a_bad_file(tiny_models, kk_doc, tmp_path):
+    ru = tmp_path / "ru.txt"
+    ru.write_text(RU_SEED, encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{kk_doc}\nmissing.txt\nempty.txt\n# a comment\n{ru}\n", encoding="utf-8")
+    out = tmp_path / "english"
+    args = ["--batch", listing, "--out-dir", out, "--model", tiny_models["nllb"], "--beam", "1", "-f", "jsonl"]
+    first = run(*args)
+    assert sorted(p.name for p in out.glob("*.jsonl")) == ["kk.en.jsonl", "ru.en.jsonl"]
+    failures = (out / "failures.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(failures) == 2 and "missing.txt" in failures[0] and "empty" in failures[1]
+    assert "2 translated, 0 already done, 2 failed" in first.stderr
+    second = run(*args)
+    assert "0 translated, 2 already done, 2 failed" in second.stderr
+
+
+def test_usage_errors_exit_2(tiny_models, kk_doc, tmp_path):
+    assert run(ok=False).exit_code == 2
+    assert run(kk_doc, kk_doc, "--model", tiny_models["nllb"], ok=False).exit_code == 2  # needs --out-dir
+    assert run(kk_doc, "--model", tiny_models["chat"], "--engine", "ctranslate2", ok=False).exit_code == 2
+
+
+def test_offline_model_error_is_one_line_exit_1(kk_doc, tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "KKRU_CACHE": str(tmp_path / "c")}
+    proc = subprocess.run([sys.executable, "-m", "translate", str(kk_doc), "--model", "facebook/nllb-200-distilled-600M"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "facebook/nllb-200-distilled-600M" in lines[0] and "huggingface-cli download" in lines[0]

@@ -1,0 +1,5 @@
+"""``python -m translate`` is the ``translate`` command."""
+
+from .cli import main
+
+main()

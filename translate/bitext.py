@@ -1,0 +1,143 @@
+"""Add English to aligned bitext: kk-ru pairs in, kk-ru-en triples out.
+
+The languages of the two columns come from the file where it says (the JSONL
+meta line, TMX language tags) and are detected from the text otherwise. A
+segment may hold several sentences (a 2-1 bead): it is split, translated
+sentence by sentence and joined, so nothing is truncated.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from align.errors import InputError, UsageError
+from align.formats import read_bitext
+from align.langid import detect_language
+from align.split import split_sentences
+
+from .document import Stats, translate_texts
+
+_ISO3 = {"kaz": "kk", "rus": "ru", "eng": "en"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _lang(code: str | None) -> str | None:
+    """'kk', 'kk-KZ', 'kaz', 'kaz_Cyrl', 'KK' -> 'kk'."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-")[0].lower()
+    return _ISO3.get(base, base)
+
+
+def _declared_languages(path: Path) -> tuple[str | None, str | None]:
+    """Languages the file itself states: the JSONL meta line or the TMX tags."""
+    text = path.read_text(encoding="utf-8-sig")
+    if text.lstrip().startswith("{"):
+        for line in text.splitlines():
+            if line.strip():
+                first = json.loads(line)
+                meta = first.get("meta") if isinstance(first, dict) else None
+                return (_lang(meta.get("src_lang")), _lang(meta.get("tgt_lang"))) if isinstance(meta, dict) else (None, None)
+    if text.lstrip().startswith("<"):
+        root = ET.fromstring(text)
+        header = root.find("header")
+        src = _lang(header.get("srclang")) if header is not None else None
+        tu = root.find(".//tu")
+        langs = [_lang(tuv.get(_XML_LANG) or tuv.get("lang")) for tuv in (tu.findall("tuv") if tu is not None else ())]
+        if src in langs and len(langs) == 2:
+            return src, next(lang for lang in langs if lang != src)
+        return tuple(langs) if len(langs) == 2 else (None, None)
+    return None, None
+
+
+def bitext_languages(path: str | Path, rows: list[tuple[str, str, float | None]]) -> tuple[str, str]:
+    """(language of column 1, language of column 2) as kk/ru/en codes."""
+    try:
+        declared = _declared_languages(Path(path))
+    except (ValueError, ET.ParseError):  # read_bitext already accepted the file; be lenient here
+        declared = (None, None)
+    langs = [lang or detect_language(" ".join(r[k] for r in rows[:200])).lang for k, lang in enumerate(declared)]
+    if langs[0] == langs[1]:
+        raise InputError(path, f"both columns look {langs[0]!r}; expected a Kazakh and a Russian side")
+    return langs[0], langs[1]
+
+
+@dataclass(frozen=True)
+class TranslatedBitext:
+    path: str
+    langs: tuple[str, str]
+    rows: tuple[tuple[str, str, float | None], ...]
+    tgt: str
+    sides: tuple[str, ...]  # translated sides, in the order kk, ru
+    translations: dict[str, tuple[str, ...]]
+    model: str
+    engine: str
+    stats: Stats = field(default_factory=Stats, compare=False)
+
+    def columns(self) -> list[str]:
+        extra = [f"{self.tgt}_from_{side}" for side in self.sides[1:]]
+        return [*self.langs, self.tgt, *extra]
+
+    def records(self) -> list[dict]:
+        """One dict per pair: the two sides, ``<tgt>`` (from the first translated
+        side), ``<tgt>_from_<side>`` for a second one, ``<tgt>_source`` and the score."""
+        records = []
+        for i, (a, b, score) in enumerate(self.rows):
+            record = {self.langs[0]: a, self.langs[1]: b, self.tgt: self.translations[self.sides[0]][i]}
+            for side in self.sides[1:]:
+                record[f"{self.tgt}_from_{side}"] = self.translations[side][i]
+            record[f"{self.tgt}_source"] = self.sides[0]
+            record["score"] = score
+            records.append(record)
+        return records
+
+
+def _translate_segments(segments: list[str], lang: str, tgt: str, translator, stats: Stats, **options) -> list[str]:
+    """Split each segment into sentences, translate them all together, join per segment."""
+    owners, sentences = [], []
+    for i, segment in enumerate(segments):
+        for sentence in split_sentences(segment, lang if lang in ("kk", "ru") else "ru"):
+            owners.append(i)
+            sentences.append(sentence.text)
+    outputs = translate_texts(sentences, lang, tgt, translator, stats=stats, **options)
+    joined: list[list[str]] = [[] for _ in segments]
+    for owner, output in zip(owners, outputs):
+        joined[owner].append(output)
+    return [" ".join(t for t in parts if t) for parts in joined]
+
+
+@dataclass(frozen=True)
+class AlignedFile:
+    path: str
+    rows: tuple[tuple[str, str, float | None], ...]
+    langs: tuple[str, str]
+
+    def sides(self, side: str) -> tuple[str, ...]:
+        """The sides ``side`` ("kk", "ru" or "both") names, checked against the file."""
+        sides = tuple(s for s in ("kk", "ru") if side in (s, "both"))
+        for s in sides:
+            if s not in self.langs:
+                raise UsageError(f"{self.path}: has no {s!r} side (its columns are {self.langs[0]} "
+                                 f"and {self.langs[1]})")
+        return sides
+
+
+def read_aligned(path: str | Path, fmt: str | None = None) -> AlignedFile:
+    """Pairs of an alignment file (tsv, jsonl or tmx) and the languages of its columns."""
+    rows = read_bitext(path, fmt)
+    if not rows:
+        raise InputError(path, "holds no aligned pairs")
+    return AlignedFile(str(path), tuple(rows), bitext_languages(path, rows))
+
+
+def translate_bitext(aligned: AlignedFile, side: str, tgt: str, translator, **options) -> TranslatedBitext:
+    """Translate the ``side`` ("kk", "ru" or "both") of an alignment into ``tgt``."""
+    sides = aligned.sides(side)
+    stats = Stats()
+    translations = {s: tuple(_translate_segments([r[aligned.langs.index(s)] for r in aligned.rows], s, tgt,
+                                                 translator, stats, **options)) for s in sides}
+    return TranslatedBitext(aligned.path, aligned.langs, aligned.rows, tgt, sides, translations,
+                            translator.name, translator.engine, stats)
