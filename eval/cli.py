@@ -13,11 +13,12 @@ from align.errors import InputError, UsageError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def main():
-    """Score alignments and sentence splitting against gold data.
+    """Score alignments, translations and sentence splitting against gold data.
 
     \b
     Examples:
       evaluate align --gold gold/ --pred predicted/
+      evaluate translate --ref ref.en --hyp nllb.en --hyp marian.en --bootstrap 1000
       evaluate split --gold ../shared/data/ud/UD_Kazakh-KTB/kk_ktb-ud-test.conllu --lang kk
     """
 
@@ -86,3 +87,56 @@ def split_cmd(gold, lang, as_json):
         click.echo(f"{name[:28]:<28} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.n_gold:6d} {s.mb_per_s:6.2f}")
     for _, s in scores:
         click.echo(s.signature)
+
+
+def _lines(path: str) -> list[str]:
+    from align.text import read_document
+
+    return read_document(path).text.rstrip("\n").split("\n")
+
+
+@main.command("translate")
+@click.option("--ref", required=True, help="Reference translations, one line per segment.")
+@click.option("--hyp", "hyps", multiple=True, required=True,
+              help="System output, line-parallel with --ref. Give it twice or more to compare systems: "
+                   "the first is the baseline of a paired significance test.")
+@click.option("--doc-ids", default=None, help="One document id per line (e.g. NTREX's DOCUMENT_IDS.tsv): "
+                                               "adds per-document figures.")
+@click.option("--bootstrap", type=click.IntRange(0, 100000), default=0, show_default=True,
+              help="Resamples for 95% confidence intervals (1000 is usual; 0 = none).")
+@click.option("--test", type=click.Choice(["bs", "ar"]), default="bs", show_default=True,
+              help="Paired test between systems: bootstrap resampling or approximate randomisation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
+    """BLEU, chrF++ and TER (sacrebleu, with signatures) of one or more systems."""
+    from dataclasses import asdict
+
+    from eval.metrics.translation import paired_significance, score_by_document, score_translation
+
+    refs = _lines(ref)
+    systems = [(h, _lines(h)) for h in hyps]
+    report: dict = {}
+    if len(systems) == 1:
+        report["corpus"] = [asdict(s) for s in score_translation(systems[0][1], refs, bootstrap=bootstrap)]
+    else:
+        report["paired"] = paired_significance(systems, refs, test=test, samples=bootstrap or 1000)
+    if doc_ids:
+        ids = _lines(doc_ids)
+        report["documents"] = {doc: {s.metric: s.score for s in scores}
+                               for doc, scores in score_by_document(systems[0][1], refs, ids).items()}
+    if as_json:
+        click.echo(json.dumps(report, indent=1, ensure_ascii=False))
+        return
+    if "corpus" in report:
+        for s in report["corpus"]:
+            ci = f" ± {s['ci']:.2f}" if s["ci"] is not None else ""
+            click.echo(f"{s['metric']:<7} {s['score']:6.2f}{ci}   {s['signature']}")
+    else:
+        click.echo(f"{'system':<32} {'BLEU':>7} {'p':>7} {'chrF++':>7} {'p':>7} {'TER':>7} {'p':>7}")
+        for row in report["paired"]:
+            cells = "".join(f" {row[m]:7.2f} {'' if row[m + ' p'] is None else format(row[m + ' p'], '.4f'):>7}"
+                            for m in ("BLEU", "chrF++", "TER"))
+            click.echo(f"{row['system'][-32:]:<32}{cells}")
+    for doc, figures in report.get("documents", {}).items():
+        click.echo(f"{doc[:32]:<32} " + "  ".join(f"{m} {v:.2f}" for m, v in figures.items()))

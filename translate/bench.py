@@ -179,7 +179,7 @@ def run_translation_suite(suite: str, models: list[str], data_dir: str | Path, *
     """Score each model on each source language of ``suite`` into ``tgt``: BLEU and
     chrF++ with their sacrebleu signatures, plus the model, engine and time taken.
     Test lines are sentences already, so they are not split again."""
-    from sacrebleu.metrics import BLEU, CHRF
+    from eval.metrics.translation import score_translation
 
     from .document import translate_texts
     from .engines import load_translator
@@ -193,13 +193,12 @@ def run_translation_suite(suite: str, models: list[str], data_dir: str | Path, *
             started = time.perf_counter()
             hyps = translate_texts(texts[src], src, tgt, translator, batch_tokens=batch_tokens)
             seconds = time.perf_counter() - started
-            bleu, chrf = BLEU(), CHRF(word_order=2)
-            refs = [texts[tgt]]
+            scores = {s.metric: s for s in score_translation(hyps, texts[tgt])}
             results.append({
                 "suite": suite, "pair": f"{src}-{tgt}", "model": spec, "engine": translator.engine,
                 "settings": translator.settings, "sentences": len(hyps), "seconds": round(seconds, 2),
-                "bleu": round(bleu.corpus_score(hyps, refs).score, 2), "bleu_signature": str(bleu.get_signature()),
-                "chrf++": round(chrf.corpus_score(hyps, refs).score, 2), "chrf_signature": str(chrf.get_signature()),
+                "bleu": scores["BLEU"].score, "bleu_signature": scores["BLEU"].signature,
+                "chrf++": scores["chrF++"].score, "chrf_signature": scores["chrF++"].signature,
             })
     return results
 
