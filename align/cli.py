@@ -23,9 +23,12 @@ def _summary_line(alignment, seconds: float) -> str:
     shapes = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
     scores = [b.score for b in alignment.beads if b.src and b.tgt]
     mean = sum(scores) / len(scores) if scores else float("nan")
-    return (f"aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
+    info = alignment.info
+    verdict = (f"verdict {info['verdict']} (parallelness {info.get('parallelness', 0):.2f}), mode {info['mode']}; "
+               if "verdict" in info else "")
+    return (f"{verdict}aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
             f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}); "
-            f"mean score {mean:.3f}; {seconds:.1f}s with {alignment.info.get('model')}")
+            f"mean score {mean:.3f}; {seconds:.1f}s with {info.get('model')}")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,6 +47,12 @@ def _summary_line(alignment, seconds: float) -> str:
 @device_option
 @click.option("--src-lang", type=LANG, default="auto", show_default=True, help="Language of the first document.")
 @click.option("--tgt-lang", type=LANG, default="auto", show_default=True, help="Language of the second document.")
+@click.option("--mode", type=click.Choice(["auto", "parallel", "mine"]), default="auto", show_default=True,
+              help="parallel: monotonic alignment (translations); mine: margin-based pairs in any order "
+                   "(comparable documents); auto: decide from the document verdict.")
+@click.option("--mine", "mine_corpus", is_flag=True,
+              help="Corpus mining: KK_DOC and RU_DOC are folders (or files) of many documents; pairs are mined "
+                   "across all of them.")
 @click.option("--presplit", is_flag=True, help="Inputs already hold one sentence per line: do not split.")
 @click.option("--max-sentences", type=click.IntRange(1, 8), default=3, show_default=True,
               help="Most sentences on one side of a bead (3 allows 1-3 and 3-1).")
@@ -60,14 +69,17 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
 @handle_errors
-def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, presplit, max_sentences, max_bead,
+def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit, max_sentences, max_bead,
          min_score, pairs_file, out_dir, no_cache, cache_dir, quiet):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
-    (unless --presplit), embedded with a multilingual model and aligned
-    monotonically into beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences
-    without a counterpart), each with a score between 0 and 1.
+    (unless --presplit) and embedded with a multilingual model. A verdict says
+    whether they are parallel (translations), comparable (same story, partly
+    shared facts) or unrelated. Parallel pairs are aligned monotonically into
+    beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences without a
+    counterpart); other pairs are mined for the sentence pairs with strong
+    evidence, in any order. Every bead has a score between 0 and 1.
 
     \b
     Examples:
@@ -75,8 +87,10 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, prespl
       align kk.txt ru.txt -f tmx -o pair.tmx --min-score 0.5
       align --presplit de.txt fr.txt --src-lang de --tgt-lang fr -f vecalign
       align --batch pairs.tsv --out-dir aligned/ -f jsonl
+      align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
     """
     from .encoders import load_encoder
+    from .formats import write_alignment
     from .search import AlignConfig
 
     if pairs_file and documents:
@@ -95,7 +109,17 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, prespl
                                  max_total=max_bead)
     options = AlignOptions(src_lang=None if src_lang == "auto" else src_lang.lower(),
                            tgt_lang=None if tgt_lang == "auto" else tgt_lang.lower(),
-                           presplit=presplit, config=config)
+                           presplit=presplit, mode=mode, config=config)
+    if mine_corpus:
+        from .corpus import mine_folders
+
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
+        write_alignment(alignment, fmt, output, min_score=min_score)
+        info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
+             f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
+             f"{len(alignment.tgt_sentences)} sentences)", quiet)
+        return
     if pairs_file:
         from .batch import read_pairs, run_batch
 
@@ -106,7 +130,6 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, prespl
              f"(see {out_dir}/report.tsv)", quiet)
         raise SystemExit(1 if result.failed and not result.done and not result.skipped else 0)
 
-    from .formats import write_alignment
     from .text import read_document
 
     src_doc = read_document(documents[0], warn=say)

@@ -1,32 +1,46 @@
 """Align one document pair: a pure function, so batch jobs and cluster workers
 can call it with a model loaded once per worker.
 
-read → detect languages → split (or take presplit lines) → align → Alignment.
+read → detect languages → split (or take presplit lines) → embed → verdict
+(parallel / comparable / unrelated) → monotonic alignment for parallel pairs,
+margin mining for the others → Alignment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
-from .beads import Alignment
+from .beads import Alignment, Bead
 from .errors import InputError
 from .langid import detect_language, foreign_sentences
+from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest
 from .search import AlignConfig, align_sentences
 from .split import split_sentences
 from .text import Document
 
 SPLIT_LANGS = ("kk", "ru")
+MODES = ("auto", "parallel", "mine")
+# In parallel mode a linked bead whose evidence (the lower of the aligner's score
+# and the miner's calibrated check) is below this is unlinked into 1-0/0-1: a
+# monotonic path must not pass off unrelated sentences as translations.
+UNLINK_BELOW = 0.5
 
 
 @dataclass(frozen=True)
 class AlignOptions:
-    """Per-run settings; ``None`` languages are detected from the text."""
+    """Per-run settings; ``None`` languages are detected from the text.
+
+    ``mode``: ``auto`` aligns monotonically when the verdict is ``parallel`` and
+    mines otherwise; ``parallel`` / ``mine`` force one.
+    """
 
     src_lang: str | None = None
     tgt_lang: str | None = None
     presplit: bool = False
+    mode: str = "auto"
     config: AlignConfig = field(default_factory=AlignConfig)
+    mine: MineConfig = field(default_factory=MineConfig)
 
 
 def _nowarn(message: str) -> None:
@@ -75,6 +89,77 @@ def align_documents(src_doc: Document, tgt_doc: Document, encoder, options: Alig
             warn(f"{doc.path}: {len(foreign)} sentence(s) not in {lang!r}, "
                  f"e.g. #{foreign[0]}: {sentences[foreign[0]][:60]!r}")
         info[f"{role}_foreign"] = foreign
+    beads, details = align_texts(src, tgt, encoder, options, warn)
+    info.update(details)
+    return Alignment(tuple(src), tuple(tgt), tuple(beads), src_lang, tgt_lang, info)
+
+
+def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignOptions = AlignOptions(),
+                warn: Callable[[str], None] = _nowarn) -> tuple[list[Bead], dict]:
+    """Verdict, then the beads of the chosen mode, and what was decided."""
+    if not src or not tgt:  # nothing to compare: every sentence is unmatched
+        return list(align_sentences(src, tgt, encoder, options.config).beads), {"verdict": "unrelated", "mode": "parallel"}
+    src_vecs, tgt_vecs = encoder.encode(list(src)), encoder.encode(list(tgt))
+    lens = ([len(s) for s in src], [len(t) for t in tgt])
+    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens)
+    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens)
+    mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
+    details = {**verdict.as_dict(), "mode": mode}
+    if verdict.label == "unrelated":
+        warn(f"the documents look unrelated (parallelness {verdict.parallelness:.2f}): "
+             f"only pairs with strong evidence are linked")
+    if mode == "mine":
+        return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens), details
     result = align_sentences(src, tgt, encoder, options.config)
-    info.update(result.stats)
-    return Alignment(tuple(src), tuple(tgt), result.beads, src_lang, tgt_lang, info)
+    details.update(result.stats)
+    beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, options.mine, lens)
+    details["unlinked_beads"] = unlinked
+    return beads, details
+
+
+def _auto_mode(verdict, config: MineConfig) -> str:
+    """Monotonic alignment for parallel pairs, and for comparable ones whose mined
+    pairs cover most sentences in document order (a translation with edits, or a
+    document too short for a sure verdict); mining for the rest."""
+    if verdict.label == "parallel":
+        return "parallel"
+    if verdict.label == "comparable" and verdict.parallelness >= 0.5 and verdict.order >= config.parallel_order:
+        return "parallel"
+    return "mine"
+
+
+def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens) -> tuple[list[Bead], int]:
+    """Re-score linked beads with the miner's calibration and unlink the unsupported."""
+    check = bead_scores(src_vecs, tgt_vecs, beads, config, *lens)
+    out, unlinked = [], 0
+    for bead, extra in zip(beads, check):
+        if not (bead.src and bead.tgt):
+            out.append(bead)
+            continue
+        score = min(bead.score, float(extra))
+        if score < UNLINK_BELOW:
+            unlinked += 1
+            out += [Bead((i,), (), 1.0 - score) for i in bead.src]
+            out += [Bead((), (j,), 1.0 - score) for j in bead.tgt]
+        else:
+            out.append(Bead(bead.src, bead.tgt, score))
+    return out, unlinked
+
+
+def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens) -> list[Bead]:
+    """Mined beads plus a 1-0 / 0-1 bead for every sentence left out, so outputs and
+    reports still show the whole documents. An unmatched sentence's score is the
+    confidence that it has no counterpart: 1 - its best candidate's calibrated score."""
+    used_src = {i for b in mined for i in b.src}
+    used_tgt = {j for b in mined for j in b.tgt}
+    best_tgt = nearest(src_vecs, tgt_vecs, 1, config.exact_cells)[1][:, 0]
+    best_src = nearest(tgt_vecs, src_vecs, 1, config.exact_cells)[1][:, 0]
+    probes = [Bead((i,), (int(best_tgt[i]),), 0.0) for i in range(len(src_vecs))]
+    probes += [Bead((int(best_src[j]),), (j,), 0.0) for j in range(len(tgt_vecs))]
+    best = bead_scores(src_vecs, tgt_vecs, probes, config, *lens)
+    n = len(src_vecs)
+    beads = list(mined)
+    beads += [Bead((i,), (), round(1.0 - float(best[i]), 4)) for i in range(n) if i not in used_src]
+    beads += [Bead((), (j,), round(1.0 - float(best[n + j]), 4)) for j in range(len(tgt_vecs)) if j not in used_tgt]
+    # Reading order: by source sentence, then the unmatched target sentences in order.
+    return sorted(beads, key=lambda b: (0, b.src[0]) if b.src else (1, b.tgt[0]))

