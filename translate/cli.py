@@ -194,6 +194,14 @@ def _report_empty(stats, where: str, say) -> None:
         say(f"{where}: {stats.empty} sentences got an empty translation from the model")
 
 
+def _emit(text: str, output) -> None:
+    """Write atomically to ``output``, or to standard output."""
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
 def _translate_one(session: _Session, path: str, src: str, tgt: str, fmt: str, output, say, quiet) -> None:
     from align.text import read_document
 
@@ -205,10 +213,7 @@ def _translate_one(session: _Session, path: str, src: str, tgt: str, fmt: str, o
     started = time.perf_counter()
     result = translate_document(doc, lang, tgt, **session.run_options())
     text = render_document(result, fmt)
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
     _report_empty(result.stats, doc.path, say)
     info(_summary(result.stats, f"{lang}->{tgt}", result.model, result.engine, time.perf_counter() - started), quiet)
 
@@ -222,10 +227,7 @@ def _translate_aligned(session: _Session, path: str, side: str, tgt: str, fmt: s
     started = time.perf_counter()
     result = translate_bitext(aligned, side, tgt, **session.run_options())
     text = render_bitext(result, fmt)
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
     _report_empty(result.stats, path, say)
     what = f"{'+'.join(result.sides)}->{tgt} in {len(result.rows)} aligned pairs"
     info(_summary(result.stats, what, result.model, result.engine, time.perf_counter() - started), quiet)
