@@ -14,6 +14,7 @@ from .cliutil import device_option, handle_errors, info, warn
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS
 from .pipeline import AlignOptions, align_documents
+from .search import AlignConfig
 
 LANG = click.Choice(["auto", "kk", "ru", "en", "de", "fr", "uk", "tr"], case_sensitive=False)
 
@@ -54,10 +55,10 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Corpus mining: KK_DOC and RU_DOC are folders (or files) of many documents; pairs are mined "
                    "across all of them.")
 @click.option("--presplit", is_flag=True, help="Inputs already hold one sentence per line: do not split.")
-@click.option("--max-sentences", type=click.IntRange(1, 8), default=3, show_default=True,
-              help="Most sentences on one side of a bead (3 allows 1-3 and 3-1).")
-@click.option("--max-bead", type=click.IntRange(2, 10), default=4, show_default=True,
-              help="Most sentences in one bead, both sides together (4 allows 2-2).")
+@click.option("--max-sentences", type=click.IntRange(1, 8), default=AlignConfig.max_src, show_default=True,
+              help="Most sentences on one side of a bead (4 allows 1-4 and 4-1).")
+@click.option("--max-bead", type=click.IntRange(2, 10), default=AlignConfig.max_total, show_default=True,
+              help="Most sentences in one bead, both sides together (5 allows 2-3 and 3-2).")
 @click.option("--min-score", type=float, default=None,
               help="Leave out beads scoring below this (scores are 0..1, higher is better).")
 @click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
@@ -91,7 +92,6 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     """
     from .encoders import load_encoder
     from .formats import write_alignment
-    from .search import AlignConfig
 
     if pairs_file and documents:
         raise click.UsageError("give either KK_DOC RU_DOC or --batch PAIRS, not both")

