@@ -114,7 +114,8 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
         for job in group:
             try:
                 alignment = align_documents(read_document(job.src), read_document(job.tgt), encoder, options)
-                outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score)
+                outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score,
+                                          meta=fmt == "jsonl")
                 if fmt != "html":  # every pair gets a report, linked from index.html
                     write_alignment(alignment, "html", out / f"{job.name}.html", min_score=min_score)
                 row = _summary(job, alignment, outputs) | {"report": f"{job.name}.html"}

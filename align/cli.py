@@ -35,7 +35,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("documents", nargs=-1, metavar="KK_DOC RU_DOC")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True,
-              help="Output format: tsv (kk text, ru text, score), jsonl (indices, texts, score), "
+              help="Output format: tsv (kk text, ru text, score), jsonl (a first {\"meta\": ...} line with the "
+                   "verdict, then one bead per line: indices, texts, score), "
                    "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx, "
                    "html (side-by-side report).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -115,7 +116,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
 
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
-        write_alignment(alignment, fmt, output, min_score=min_score)
+        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
              f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
@@ -137,7 +138,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     started = time.perf_counter()
     encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
     alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
-    write_alignment(alignment, fmt, output, min_score=min_score)
+    write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
     if plot:
         from .report import plot_heatmap
 

@@ -39,7 +39,8 @@ def test_every_format_round_trips(tmp_path, fmt):
         langs = {tuv.get(XML_LANG) for tuv in root.iter("tuv")}
         assert langs == {"kk", "ru"}
     elif fmt == "jsonl":
-        records = [json.loads(line) for line in text.splitlines()]
+        meta, *records = [json.loads(line) for line in text.splitlines()]
+        assert meta["meta"]["verdict"] in ("parallel", "comparable", "unrelated")
         assert all({"src", "tgt", "score", "src_text", "tgt_text"} <= r.keys() for r in records)
     elif fmt == "vecalign":
         beads = read_beads(out)
@@ -66,9 +67,10 @@ def test_moses_writes_two_line_parallel_files(tmp_path):
 
 def test_min_score_filters(tmp_path):
     everything = run(KK_SEED, RU_SEED, "-f", "jsonl", "-q").stdout.splitlines()
+    everything = everything[1:]  # the meta line
     scores = sorted(json.loads(line)["score"] for line in everything)
     middle = scores[len(scores) // 2]
-    kept = run(KK_SEED, RU_SEED, "-f", "jsonl", "-q", "--min-score", middle).stdout.splitlines()
+    kept = run(KK_SEED, RU_SEED, "-f", "jsonl", "-q", "--min-score", middle).stdout.splitlines()[1:]
     assert 0 < len(kept) < len(everything)
     assert all(json.loads(line)["score"] >= middle for line in kept)
 

@@ -26,7 +26,8 @@ def test_seed_pair_default_run_links_only_same_fact_sentences():
     result = CliRunner().invoke(main, [str(KK_SEED), str(RU_SEED), "-f", "jsonl"])
     assert result.exit_code == 0, result.output
     assert "verdict unrelated" in result.stderr or "verdict comparable" in result.stderr
-    beads = [json.loads(line) for line in result.stdout.splitlines()]
+    meta, *beads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert meta["meta"]["verdict"] in ("unrelated", "comparable")
     linked = [(i, j) for b in beads if b["src"] and b["tgt"] for i in b["src"] for j in b["tgt"]]
     assert linked and set(linked) <= SEED_SAME_FACT
     # Every sentence of both documents is still in the output, once.
@@ -73,7 +74,7 @@ def test_corpus_mining_across_folders(tmp_path):
     result = CliRunner().invoke(main, ["--mine", str(kk_dir), str(ru_dir), "--presplit", "-f", "jsonl"])
     assert result.exit_code == 0, result.output
     assert "skipped" in result.stderr and "broken.txt" in result.stderr
-    pairs = [json.loads(line) for line in result.stdout.splitlines()]
+    pairs = [json.loads(line) for line in result.stdout.splitlines()][1:]
     kk_lines = {line: i for i, line in enumerate(KK)}
     ru_lines = {line: i for i, line in enumerate(RU)}
     assert len(pairs) >= 12
