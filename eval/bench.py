@@ -184,23 +184,22 @@ def _encoder_device(config: ModelConfig, device: str) -> str:
 
 
 def _align_runner(subsets: dict[str, str]) -> Callable[[Job], list[dict]]:
-    """Rows from :func:`eval.bench_align.run_align_benchmark`, one per subset (its suite name).
-    That function has no limit, seed or device parameter: documents are all used,
-    NTREX perturbations keep their built-in seed (the data digest pins them) and
-    the encoder picks its device itself."""
+    """Rows from :func:`eval.bench_align.run_align_benchmark`, one per subset (its suite name);
+    ``--limit`` keeps the first N documents, ``--seed`` drives the NTREX perturbations."""
 
     def run(job: Job) -> list[dict]:
-        from eval.bench_align import SUITES, run_align_benchmark
+        from eval.bench_align import load_documents, run_align_benchmark
 
         rows = []
         for subset, key in subsets.items():
-            docs = SUITES[key](job.data_dir)
-            [r] = run_align_benchmark(key, [job.model.name], job.data_dir, job.cache_dir, **dict(job.model.options))
+            docs = load_documents(key, job.data_dir, limit=job.limit, seed=job.seed)
+            [r] = run_align_benchmark(key, [job.model.name], job.data_dir, job.cache_dir, limit=job.limit,
+                                      seed=job.seed, device=job.device, **dict(job.model.options))
             rows.append(dict(
                 subset=subset, quality_metric="F1", quality=r["F1"],
                 scores={k: r[k] for k in ("P", "R", "F1", "P_lax", "R_lax", "F1_lax", "strings/sent")},
                 sentences=r["sentences"], tokens=_words(s for d in docs for s in d.src + d.tgt),
-                seconds=r["seconds"], seconds_load=r["seconds_load"], device=_encoder_device(job.model, "auto"),
+                seconds=r["seconds"], seconds_load=r["seconds_load"], device=_encoder_device(job.model, job.device),
                 settings=",".join(f"{k}={v}" for k, v in job.model.options) or "defaults",
                 data=f"{key}:{len(docs)}docs:{r['sentences']}sent:{_digest([tuple(d) for d in docs])}"))
         return rows

@@ -25,27 +25,34 @@ from align.search import AlignConfig, align_sentences
 from eval.metrics.alignment import score_documents
 from eval.suites import ntrex, textberg
 
+# Suite name -> loader(data_dir, seed); the seed only drives the NTREX perturbations.
 SUITES = {
-    "textberg-dev": lambda d: textberg.load("dev", d),
-    "textberg-test": lambda d: textberg.load("test", d),
-    "ntrex-clean": lambda d: ntrex.load("clean", d),
-    "ntrex-perturbed": lambda d: ntrex.load("perturbed", d),
-    "ntrex-2k": lambda d: [ntrex.concatenate(ntrex.load("clean", d))],
-    "ntrex-20k": lambda d: [ntrex.long_pair(d)],
+    "textberg-dev": lambda d, seed=13: textberg.load("dev", d),
+    "textberg-test": lambda d, seed=13: textberg.load("test", d),
+    "ntrex-clean": lambda d, seed=13: ntrex.load("clean", d),
+    "ntrex-perturbed": lambda d, seed=13: ntrex.load("perturbed", d, seed),
+    "ntrex-2k": lambda d, seed=13: [ntrex.concatenate(ntrex.load("clean", d))],
+    "ntrex-20k": lambda d, seed=13: [ntrex.long_pair(d, seed=seed)],
 }
 
 
-def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str = "../shared/data",
-                        cache_dir: str | None = None, cache: bool = True, **aligner_options) -> list[dict]:
-    """One row per model: quality, seconds (end to end and alignment alone), strings embedded."""
+def load_documents(suite_name: str, data_dir: str = "../shared/data", *, limit: int | None = None, seed: int = 13):
+    """The suite's documents (the first ``limit`` of them)."""
     if suite_name not in SUITES:
         raise UsageError(f"unknown suite {suite_name!r}; one of: {', '.join(SUITES)}")
-    docs = SUITES[suite_name](data_dir)
+    return SUITES[suite_name](data_dir, seed)[:limit]
+
+
+def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str = "../shared/data",
+                        cache_dir: str | None = None, cache: bool = True, *, limit: int | None = None,
+                        seed: int = 13, device: str = "auto", **aligner_options) -> list[dict]:
+    """One row per model: quality, seconds (end to end and alignment alone), strings embedded."""
+    docs = load_documents(suite_name, data_dir, limit=limit, seed=seed)
     config = AlignConfig(**aligner_options)
     rows = []
     for spec in model_specs:
         start = time.perf_counter()
-        encoder = load_encoder(spec, cache=cache, cache_dir=cache_dir)
+        encoder = load_encoder(spec, device=device, cache=cache, cache_dir=cache_dir)
         load_seconds = time.perf_counter() - start
         preds, seconds, align_seconds, strings = [], 0.0, 0.0, 0
         for doc in docs:
@@ -74,7 +81,7 @@ def run_anchor_workload(suite_name: str, spec: str, data_dir: str = "../shared/d
     run of 1..``overlaps`` consecutive sentences on each side. Embedding is ~99% of
     their run time (their DP takes < 0.4 s on 2,000 sentences), so this is a fair
     stand-in for their end-to-end time where they cannot be installed."""
-    docs = SUITES[suite_name](data_dir)
+    docs = load_documents(suite_name, data_dir)
     encoder = load_encoder(spec, cache=False)
     strings = [" ".join(side[i:i + k]) for doc in docs for side in (doc.src, doc.tgt)
                for k in range(1, overlaps + 1) for i in range(len(side) - k + 1)]
