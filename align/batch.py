@@ -75,14 +75,23 @@ def _summary(job: PairJob, alignment, outputs) -> dict:
     }
 
 
-def _pre_embed(jobs: list[PairJob], encoder, options: AlignOptions) -> None:
-    """Embed the sentences of several documents in one model call (fills the cache);
-    a document that fails here is reported later by its own job."""
+def _read_pair(job: PairJob):
+    """Both documents, or the error that makes this pair fail (reported by its job)."""
+    try:
+        return read_document(job.src), read_document(job.tgt)
+    except ToolkitError as exc:
+        return exc
+
+
+def _pre_embed(pairs: list, encoder, options: AlignOptions) -> None:
+    """Embed the sentences of several document pairs in one model call (fills the
+    cache the aligner then reads); a pair that cannot be split fails later, alone."""
     texts: list[str] = []
-    for job in jobs:
-        for path, given in ((job.src, options.src_lang), (job.tgt, options.tgt_lang)):
+    for pair in pairs:
+        if isinstance(pair, Exception):
+            continue
+        for doc, given in zip(pair, (options.src_lang, options.tgt_lang)):
             try:
-                doc = read_document(path)
                 texts += document_sentences(doc, document_language(doc, given, "", lambda m: None), options.presplit)
             except ToolkitError:
                 continue
@@ -110,10 +119,13 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
     bar = tqdm(total=len(todo), desc="aligning pairs", unit="pair", disable=quiet or None, leave=False)
     for start in range(0, len(todo), chunk):
         group = todo[start:start + chunk]
-        _pre_embed(group, encoder, options)
-        for job in group:
+        pairs = [_read_pair(job) for job in group]
+        _pre_embed(pairs, encoder, options)
+        for job, pair in zip(group, pairs):
             try:
-                alignment = align_documents(read_document(job.src), read_document(job.tgt), encoder, options)
+                if isinstance(pair, Exception):
+                    raise pair
+                alignment = align_documents(*pair, encoder, options)
                 outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score,
                                           meta=fmt == "jsonl")
                 if fmt != "html":  # every pair gets a report, linked from index.html
