@@ -12,7 +12,8 @@ things it does not know:
   do, unless they open it (``В 2015 г. Россия …``);
 * a closing quote set off by a space (``«Келеміз! » – деді ол``, ``"Верю! ``."``)
   still closes: the decision waits for what follows it;
-* ``;`` of an HTML entity (``&quot;``) is not a delimiter;
+* ``;`` of an HTML entity (``&quot;``) is not a delimiter, and a plain ``;``
+  never ends a sentence, not even before a capital (``… и The Stooges; Карран …``);
 * a capital glued to a digit, ``°`` or hyphen is no initial (``+18°C.``, ``Objective-C.``);
 * ``***`` separators are sentences of their own, and inline lists
   (``… қойылды: – бірінші; – екінші.``) are split into items.
@@ -112,6 +113,7 @@ class _Rules:
             lower_right,
             delimiter_right,
             self.html_entity,
+            semicolon,
             self.spaced_closing_quote,
             self.year,
             self.sokr_left,
@@ -175,6 +177,15 @@ class _Rules:
             return JOIN
         if left in self.tail and (is_sokr(right) or _acronym_right(split)):
             return JOIN
+
+
+def semicolon(split):
+    """``…, SPK и The Stooges; Карран …``: a ``;`` joins clauses and list items, even before a capital.
+
+    (Lists of ``;``-separated items introduced by a colon are cut by :func:`_inline_list_cuts`.)
+    """
+    if split.delimiter == ";":
+        return JOIN
 
 
 def _acronym_right(split) -> bool:
