@@ -15,6 +15,7 @@ things it does not know:
 * ``;`` of an HTML entity (``&quot;``) is not a delimiter, and a plain ``;``
   never ends a sentence, not even before a capital (``… и The Stooges; Карран …``);
 * a capital glued to a digit, ``°`` or hyphen is no initial (``+18°C.``, ``Objective-C.``);
+* an ellipsis inside a quote still open (``«Армии нет... Мир …»``) does not end the sentence;
 * ``***`` separators are sentences of their own, and inline lists
   (``… қойылды: – бірінші; – екінші.``) are split into items.
 
@@ -115,6 +116,7 @@ class _Rules:
             self.html_entity,
             semicolon,
             self.spaced_closing_quote,
+            ellipsis_in_quote,
             self.year,
             self.sokr_left,
             inside_pair_sokr,
@@ -186,6 +188,31 @@ def semicolon(split):
     """
     if split.delimiter == ";":
         return JOIN
+
+
+def ellipsis_in_quote(split):
+    """``Ленин писал: «… а у нас армии нет... Несомненно, мир …»``: an ellipsis inside a quote
+    that is still open marks a pause or a cut in the quotation, not its end."""
+    if split.delimiter == "…" or (split.delimiter == "." and split.left.endswith("..")):
+        if _open_quote(split.buffer):
+            return JOIN
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` opens a quote it does not close (« », „ “, “ ”, `` '', straight ")."""
+    if text.count("«") > text.count("»"):
+        return True
+    if "„" in text:  # „ … “
+        if text.count("„") > text.count("“"):
+            return True
+    elif "”" in text:  # “ … ”
+        if text.count("“") > text.count("”"):
+            return True
+    elif text.count("“") % 2:  # “ … “, as typed on some sites
+        return True
+    if text.count("``") > text.count("''") + text.count("&#39;&#39;"):
+        return True
+    return text.count('"') % 2 == 1
 
 
 def _acronym_right(split) -> bool:
