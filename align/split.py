@@ -14,6 +14,8 @@ things it does not know:
   still closes: the decision waits for what follows it;
 * ``;`` of an HTML entity (``&quot;``) is not a delimiter, and a plain ``;``
   never ends a sentence, not even before a capital (``… и The Stooges; Карран …``);
+* after "etc." and amounts (``и др.``, ``т.б.``, ``тыс.``) an opening quote before a
+  capital or digit starts a new sentence (``… и др. «12 злобных зрителей» — …``);
 * a capital glued to a digit, ``°`` or hyphen is no initial (``+18°C.``, ``Objective-C.``);
 * an ellipsis inside a quote still open (``«Армии нет... Мир …»``) does not end the sentence;
 * ``***`` separators are sentences of their own, and inline lists
@@ -94,6 +96,7 @@ _QUOTE_ENTITY = r"&(?:#39|#34|quot|raquo|rdquo)"
 _ENTITY_QUOTE_AFTER_END = re.compile(r"[.!?…](?:" + _QUOTE_ENTITY + ";)*" + _QUOTE_ENTITY + "$")
 _SPACED_CLOSING_QUOTE = re.compile(r"^\s+(?:[»”]|[`'\"]+\s*[.,;:)])")
 _GLUED_LETTER = re.compile(r"(?:[\d°]|\w-)\w$")
+_OPENING_QUOTE = re.compile(r"\s+(?:[«“„\"]|``)(\w)")
 _ACRONYM = re.compile(r"^[^\W\d]{2,}$")
 
 
@@ -173,12 +176,21 @@ class _Rules:
             if pair in self.head_pairs:
                 return JOIN
             if pair in self.pairs:
-                return JOIN if is_sokr(right) else None
+                return JOIN if _continues(split) else None
         left = split.left_token.lower()
         if left in self.head:
             return JOIN
-        if left in self.tail and (is_sokr(right) or _acronym_right(split)):
+        if left in self.tail and (_continues(split) or _acronym_right(split)):
             return JOIN
+
+
+def _continues(split) -> bool:
+    """After a tail abbreviation: a lower-case word, digit or punctuation continues the sentence,
+    but not an opening quote before a capital or digit (``… Хилл и др. «12 злобных зрителей» …``)."""
+    if not is_sokr(split.right_token):
+        return False
+    quoted = _OPENING_QUOTE.match(split.right)
+    return not (quoted and (quoted.group(1).isupper() or quoted.group(1).isdigit()))
 
 
 def semicolon(split):
