@@ -83,8 +83,9 @@ class AlignConfig:
     #                             2 typical): a sentence with a good match is dear to drop
     length_weight: float = 1.0  # exponent of the length factor log2(1 + short/long) (0: off)
     embed_budget: float = 1.5  # strings embedded per input sentence, at most
-    refine_regret: float = 0.5  # embed merge beads within this many typical scores of the best path
+    refine_regret: float = 0.25  # embed merge beads within this many typical scores of the best path
     refine_rounds: int = 3    # re-embed / re-run at most this often
+    centre: float = 0.5       # share of each side's mean vector removed before any cosine
 
     def bead_types(self) -> list[tuple[int, int]]:
         """Bead shapes with at least one source sentence (0-1 is handled inside a DP row)."""
@@ -152,8 +153,10 @@ def align_embeddings(src_vecs: np.ndarray, tgt_vecs: np.ndarray,
     if n == 0 or m == 0:
         beads = [Bead((i,), (), 1.0) for i in range(n)] + [Bead((), (j,), 1.0) for j in range(m)]
         return AlignResult(tuple(beads), stats)
+    sides = [_Side(vecs, lens, config.centre * np.asarray(vecs, np.float32).mean(axis=0))
+             for vecs, lens in ((src_vecs, src_lens), (tgt_vecs, tgt_lens))]
     with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
-        return _align(_Side(src_vecs, src_lens), _Side(tgt_vecs, tgt_lens), config, embed_spans, stats)
+        return _align(*sides, config, embed_spans, stats)
 
 
 def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmbedder | None,
@@ -183,10 +186,16 @@ def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmb
 
 
 class _Side:
-    """One document's sentence vectors, lengths, neighbour statistics and real span vectors."""
+    """One document's sentence vectors, lengths, neighbour statistics and real span vectors.
 
-    def __init__(self, vecs: np.ndarray, lens: Sequence[int] | None) -> None:
-        self.vecs = np.asarray(vecs, dtype=np.float32)
+    ``centre`` is subtracted from every vector (sentences and real spans) before it is
+    renormalised: e5's embeddings share one dominant direction (any two sentences score
+    0.7-0.9), and removing part of the side's mean spreads translations from the rest.
+    Removing half of it was neutral on Text+Berg dev and gained 0.01 F1 on perturbed NTREX."""
+
+    def __init__(self, vecs: np.ndarray, lens: Sequence[int] | None, centre: np.ndarray | float = 0.0) -> None:
+        self.centre = centre
+        self.vecs = _normalise(np.asarray(vecs, dtype=np.float32) - centre)
         self.n = len(self.vecs)
         self.lens = np.maximum(np.asarray(lens if lens is not None else np.ones(self.n), float), 1.0)
         self.weighted = self.vecs * self.lens[:, None].astype(np.float32)
@@ -218,7 +227,7 @@ class _Side:
 
     def set_real(self, spans: list[tuple[int, int]], vecs: np.ndarray) -> None:
         base = len(self.real_vecs)
-        self.real_vecs = np.concatenate([self.real_vecs, _normalise(np.asarray(vecs, np.float32))])
+        self.real_vecs = np.concatenate([self.real_vecs, _normalise(np.asarray(vecs, np.float32) - self.centre)])
         for r, (s, k) in enumerate(spans):
             self.real_row.setdefault(k, np.full(self.n, -1))[s] = base + r
 
