@@ -22,7 +22,11 @@ things it does not know:
   (``… қойылды: – бірінші; – екінші.``) are split into items.
 
 Paragraphs are lines: news sites put one paragraph per line, so a line break
-always ends a sentence (headlines without final punctuation included).
+always ends a sentence (headlines without final punctuation included). Russian
+text that lost its line breaks (a headline or list item run into the next
+sentence, as in UD GSD's Wikipedia text) is also cut before a capitalised word
+that practically only opens a sentence (``… 207 гигабайт Несмотря на …``), except
+in verse, where every line is capitalised.
 """
 
 from __future__ import annotations
@@ -194,12 +198,14 @@ def _continues(split) -> bool:
 
 
 def semicolon(split):
-    """``…, SPK и The Stooges; Карран …``: a ``;`` joins clauses and list items, even before a capital.
+    """``…, SPK и The Stooges; Карран …``: a ``;`` joins clauses and list items, even before
+    a capitalised name; only a capitalised function word (``…; Он пришёл``) says the writer
+    began a new sentence.
 
     (Lists of ``;``-separated items introduced by a colon are cut by :func:`_inline_list_cuts`.)
     """
     if split.delimiter == ";":
-        return JOIN
+        return SPLIT if split.right_word in _CAPITALISED_FUNCTION_WORDS else JOIN
 
 
 def ellipsis_in_quote(split):
@@ -249,6 +255,48 @@ _DELIMITER = re.compile(DELIMITER)
 _WINDOW = 10
 _LINE = re.compile(r"[^\n]+")
 _SEPARATOR = re.compile(r"(?<!\S)\*(?:\s?\*){2,}(?!\S)")
+# Russian text that lost its line breaks (headlines, list items, captions run into the next
+# sentence): a capitalised word that practically only opens a sentence, after a lower-case
+# word and before a lower-case word or a number, starts one ("… 207 гигабайт Несмотря на …");
+# so does a capitalised reflexive past-tense verb ("… взаимопонимания Учился в …").
+# Not "И/А/Но/Я/Вы/Ты" (poetry lines, the polite "Вы"), not before a capital ("Его Величества"),
+# not after a noun that names a work or group ("фильм Во все тяжкие").
+_RU_OPENERS = (
+    "В Во С Со На По После До Для При Из От За Под Над Перед Через Среди Между Около "
+    "Он Она Они Оно Это Этот Эта Эти Его Её Их Мы"
+)
+_RU_ADVERB_OPENERS = (  # may also follow a colon, and a comma may follow them
+    "Однако Несмотря Особенно Также Кроме Поэтому Затем Впоследствии Позже Позднее Помимо "
+    "Вместе Сначала Потом Наконец Впрочем Зато Тогда Вскоре Впервые"
+)
+_OPENER_RIGHT = (
+    r"(?:(?:" + "|".join(_RU_OPENERS.split()) + r")\s+[a-zа-яё\d]"
+    r"|(?:" + "|".join(_RU_ADVERB_OPENERS.split()) + r")(?:\s+[a-zа-яё\d]|,)"
+    r"|[А-ЯЁ][а-яё]+(?:лся|лась|лось|лись)\s+[a-zа-яё\d])"  # "… Учился в …", "Родилась 5 мая"
+)
+_RU_OPENER = re.compile(r"(?<=[a-zа-яё])\s+" + _OPENER_RIGHT)
+_RU_COLON_OPENER = re.compile(
+    r":(?=\s+(?:" + "|".join(_RU_ADVERB_OPENERS.split()) + r")(?:\s+[a-zа-яё\d]|,))"
+)
+_RU_CAPITALISED_FUNCTION_WORDS = (
+    _RU_OPENERS + " " + _RU_ADVERB_OPENERS + " И А Но Я Ты Вы Как Что Где Когда Не Ни Все Там Так "
+    "Пусть Лишь Ведь Вот Да Нет Или Если Хотя Чтобы Передо Ко Без"
+).split()
+_KK_CAPITALISED_FUNCTION_WORDS = (
+    "Ол Бұл Біз Мен Сен Сіз Олар Осы Сол Бірақ Алайда Дегенмен Сондықтан Сонымен Және Ал Енді "
+    "Мұнда Онда Кейін Содан Егер Өйткені"
+).split()
+_CAPITALISED_FUNCTION_WORDS = frozenset(_RU_CAPITALISED_FUNCTION_WORDS + _KK_CAPITALISED_FUNCTION_WORDS)
+_VERSE_CAPITAL = re.compile(
+    r"[a-zа-яё],?\s+(?:" + "|".join(_RU_CAPITALISED_FUNCTION_WORDS) + r")(?=\s)"
+)
+_VERSE_WINDOW = 120
+_TITLE_NOUN = re.compile(
+    r"(?:фильм|книг|роман|песн|альбом|сингл|сериал|спектакл|передач|программ|газет|журнал|пьес"
+    r"|стих|повест|рассказ|картин|опер|балет|шоу|групп|клуб|проект|фестивал|конкурс|преми|акци"
+    r"|кампани|слоган|лозунг|девиз|названи|назван|титул|рубрик|раздел|глав)[^\W\d_]*$",
+    re.IGNORECASE,
+)
 _ITEM = r"(?:[" + re.escape(DASHES) + r"•]|\d{1,2}[.)]|[^\W\d]\))\s"  # "– ", "2) ", "б) "
 _ITEM_START = re.compile(r"[:;]\s+(?=" + _ITEM + ")")
 
@@ -283,6 +331,8 @@ def _cuts(paragraph: str, rules: _Rules) -> list[int]:
     for match in _SEPARATOR.finditer(paragraph):
         cuts += match.span()
     cuts += _inline_list_cuts(paragraph)
+    if not rules.kazakh:
+        cuts += _opener_cuts(paragraph)
     return sorted(set(cuts))
 
 
@@ -297,6 +347,24 @@ def _inline_list_cuts(paragraph: str) -> list[int]:
     if colon is None or all(mark == ":" for mark, _ in marks[colon + 1:]):
         return []
     return [cut for _, cut in marks[colon:]]
+
+
+def _opener_cuts(paragraph: str) -> list[int]:
+    """Russian: cuts before a sentence-opening word after text without final punctuation.
+
+    Verse capitalises every line, so where another capitalised function word follows a
+    lower-case word or a comma nearby (``… мгновенье, Передо мной … Как мимолетное …``)
+    the text is taken for poetry and not cut.
+    """
+    cuts = []
+    for match in _RU_OPENER.finditer(paragraph):
+        cut = match.start()
+        if _TITLE_NOUN.search(paragraph, max(0, cut - 30), cut):
+            continue
+        window = paragraph[max(0, cut - _VERSE_WINDOW):cut + _VERSE_WINDOW]
+        if len(_VERSE_CAPITAL.findall(window)) < 2:
+            cuts.append(cut)
+    return cuts + [m.end() for m in _RU_COLON_OPENER.finditer(paragraph)]
 
 
 def split_sentences(text: str, lang: str = "kk") -> list[Sentence]:
