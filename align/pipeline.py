@@ -123,12 +123,17 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
 
 
 def _auto_mode(verdict, config: MineConfig) -> str:
-    """Monotonic alignment for parallel pairs, and for comparable ones whose mined
-    pairs cover most sentences in document order (a translation with edits, or a
-    document too short for a sure verdict); mining for the rest."""
+    """Monotonic alignment for parallel pairs, and for comparable ones in which most
+    sentences (``in_order`` >= ``monotonic_at``, one half) lie in document order: on the
+    chain of mined beads or with a likely counterpart between its beads (a translation
+    with edits: drops, insertions, merges, loose renderings that mining misses); mining
+    for the rest. Why the in-order share and not the mined share: a translation whose
+    sentences mostly score under the mining threshold is still best aligned by the
+    monotonic path, and the share of mined beads on one chain (``order``) says
+    nothing when there are few of them."""
     if verdict.label == "parallel":
         return "parallel"
-    if verdict.label == "comparable" and verdict.parallelness >= 0.5 and verdict.order >= config.parallel_order:
+    if verdict.label == "comparable" and verdict.in_order >= config.monotonic_at:
         return "parallel"
     return "mine"
 
