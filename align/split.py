@@ -173,7 +173,6 @@ class _Rules:
         """razdel's abbreviation rule with the extended lists and Kazakh pairs."""
         if split.delimiter != ".":
             return
-        right = split.right_token
         match = _PAIR_SOKR.search(split.left)
         if match:
             pair = (match.group(1).lower(), match.group(2).lower())
@@ -189,8 +188,9 @@ class _Rules:
 
 
 def _continues(split) -> bool:
-    """After a tail abbreviation: a lower-case word, digit or punctuation continues the sentence,
-    but not an opening quote before a capital or digit (``… Хилл и др. «12 злобных зрителей» …``)."""
+    """After a tail abbreviation: a lower-case word, digit or punctuation continues the
+    sentence, but not an opening quote before a capital or digit
+    (``… Хилл и др. «12 злобных зрителей» …``)."""
     if not is_sokr(split.right_token):
         return False
     quoted = _OPENING_QUOTE.match(split.right)
@@ -286,7 +286,9 @@ _KK_CAPITALISED_FUNCTION_WORDS = (
     "Ол Бұл Біз Мен Сен Сіз Олар Осы Сол Бірақ Алайда Дегенмен Сондықтан Сонымен Және Ал Енді "
     "Мұнда Онда Кейін Содан Егер Өйткені"
 ).split()
-_CAPITALISED_FUNCTION_WORDS = frozenset(_RU_CAPITALISED_FUNCTION_WORDS + _KK_CAPITALISED_FUNCTION_WORDS)
+_CAPITALISED_FUNCTION_WORDS = frozenset(
+    _RU_CAPITALISED_FUNCTION_WORDS + _KK_CAPITALISED_FUNCTION_WORDS
+)
 _VERSE_CAPITAL = re.compile(
     r"[a-zа-яё],?\s+(?:" + "|".join(_RU_CAPITALISED_FUNCTION_WORDS) + r")(?=\s)"
 )
