@@ -188,6 +188,16 @@ def test_tricky_cases(lang, text, expected):
     assert_invariants(text, sentences)
 
 
+def test_gsd_dev_cases_of_the_rules():
+    """Real Wikipedia text (UD Russian-GSD dev excerpts): ``;`` and an ellipsis in an open quote
+    inside a sentence; "и др." before a quote, fragments without final punctuation and a colon
+    before "Однако" at a sentence end. Every boundary, and nothing else, is found."""
+    from eval.metrics.split import score_split
+
+    score = score_split(ROOT / "tests" / "fixtures" / "split" / "ru_gsd_dev_rules.conllu", "ru")
+    assert (score.n_gold, score.precision, score.recall) == (16, 1.0, 1.0)
+
+
 def test_kazakh_extras_are_kazakh_only():
     # In Russian mode "ж." is unknown, so a capital after it starts a sentence.
     text = "Ол 1991 ж. Тәуелсіздік алды."
