@@ -39,6 +39,7 @@ best candidates per sentence, never an n x m matrix.
 
 from __future__ import annotations
 
+import bisect
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -368,7 +369,7 @@ def _monotonic_chain(beads: Sequence[Bead]) -> list[Bead]:
     ends: list[int] = []    # index into ordered of that chain's last bead
     back = [-1] * len(ordered)
     for k, bead in enumerate(ordered):
-        pos = int(np.searchsorted(tails, bead.tgt[0]))
+        pos = bisect.bisect_left(tails, bead.tgt[0])
         back[k] = ends[pos - 1] if pos else -1
         tails[pos:pos + 1] = [bead.tgt[0]]
         ends[pos:pos + 1] = [k]
