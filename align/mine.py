@@ -325,15 +325,15 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       the sentences on the longest monotonic chain of mined beads, plus every
       sentence lying between two consecutive chain beads (or a chain end and the
       document's) whose best candidate there, on the other side, scores at least
-      ``support_at``. Why: mining alone misses loose translations (NTREX
-      translations with 60% of their sentences mined), and a pair keeping 70% of
+      ``support_at``. Why: mining alone misses loose translations (some NTREX
+      translations have under half their sentences mined), and a pair keeping 70% of
       its sentences in order mines like a translation when documents are short
       (FLORES: 3-6 sentences). What tells them apart is the rest: in a
       translation the sentences between anchors are each other's likely
       translations; in a comparable pair they are other facts. Out-of-order
       beads count against, as they break the chain. The share is add-one
       corrected, (k + 1) / (n + 2) for k of n sentences (Laplace's rule of
-      succession): a 3-sentence pair with one unexplained sentence a side is 4/8,
+      succession): a 3-sentence pair with one unexplained sentence a side is 5/8,
       not parallel, and one fully explained is 7/8; large documents hardly move.
     * ``comparable`` otherwise.
 
