@@ -73,7 +73,7 @@ class MineConfig:
     max_merge: int = 3          # most sentences on one side of a many-to-one bead
     parallel_at: float = 0.8    # in-order share (add-one corrected) from which a pair is "parallel"
     support_at: float = 0.5     # score from which a sentence between chain beads has its counterpart there
-    monotonic_at: float = 0.5   # in-order share (corrected) from which --mode auto aligns monotonically
+    monotonic_at: float = 0.5   # in-order share (corrected) from which --mode auto may align monotonically
     comparable_at: float = 0.15  # parallelness below which a pair is "unrelated"
     exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
     chunk: int = 4096           # sentences embedded / searched per step in corpus mining
@@ -84,7 +84,9 @@ class Verdict:
     """What a document pair is. ``parallelness``: share of all sentences inside a
     mined bead; ``order``: share of mined beads on the longest monotonic chain;
     ``in_order``: share of all sentences on that chain or supported between its
-    beads, add-one corrected (see :func:`document_verdict`)."""
+    beads, add-one corrected (see :func:`document_verdict`); ``supported``: the
+    sentences supported between chain beads; ``off_chain``: the sentences of
+    mined beads off the chain."""
 
     label: str
     parallelness: float
@@ -94,12 +96,14 @@ class Verdict:
     order: float
     mean_score: float
     in_order: float = 0.0
+    supported: int = 0
+    off_chain: int = 0
     figures: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
         return {"verdict": self.label, "parallelness": round(self.parallelness, 4),
                 "n_mutual": self.n_mutual, "order": round(self.order, 4), "in_order": round(self.in_order, 4),
-                "mean_mined_score": round(self.mean_score, 4), **self.figures}
+                "supported": self.supported, "off_chain": self.off_chain, "mean_mined_score": round(self.mean_score, 4), **self.figures}
 
 
 @dataclass(frozen=True)
@@ -337,8 +341,8 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       not parallel, and one fully explained is 7/8; large documents hardly move.
     * ``comparable`` otherwise.
 
-    ``in_order`` (corrected) is in the verdict; :func:`align.pipeline.align_texts`
-    aligns comparable pairs monotonically when it reaches ``monotonic_at``.
+    ``in_order`` (corrected), ``supported`` and ``off_chain`` are in the verdict for
+    :func:`align.pipeline.align_texts` to choose between monotonic alignment and mining.
     """
     src_vecs = np.asarray(src_vecs, np.float32)
     tgt_vecs = np.asarray(tgt_vecs, np.float32)
@@ -349,8 +353,9 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
     parallelness = covered / (n + m) if n + m else 0.0
     chain = _monotonic_chain(beads)
     order = len(chain) / len(beads) if beads else 1.0
-    explained = _in_order_count(chain, src_vecs, tgt_vecs, config, src_lens, tgt_lens)
-    in_order = (explained + 1) / (n + m + 2)
+    on_chain = sum(len(b.src) + len(b.tgt) for b in chain)
+    supported = _supported(chain, src_vecs, tgt_vecs, config, src_lens, tgt_lens)
+    in_order = (on_chain + supported + 1) / (n + m + 2)
     if parallelness < config.comparable_at:
         label = "unrelated"
     elif in_order >= config.parallel_at:
@@ -358,7 +363,7 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
     else:
         label = "comparable"
     mean = float(np.mean([b.score for b in beads])) if beads else 0.0
-    return Verdict(label, parallelness, len(beads), n, m, order, mean, in_order,
+    return Verdict(label, parallelness, len(beads), n, m, order, mean, in_order, supported, covered - on_chain,
                    {"k": config.k, "threshold": config.threshold})
 
 
@@ -380,10 +385,10 @@ def _monotonic_chain(beads: Sequence[Bead]) -> list[Bead]:
     return chain[::-1]
 
 
-def _in_order_count(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens) -> int:
-    """Sentences on the chain, plus those between two consecutive chain beads with a candidate
-    scoring ``support_at`` or more between the same two beads on the other side. Candidates
-    are the margin's k nearest neighbours each way, so no n x m matrix is built."""
+def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens) -> int:
+    """Sentences between two consecutive chain beads (or a chain end and the document's) with
+    a candidate scoring ``support_at`` or more between the same two beads on the other side.
+    Candidates are the margin's k nearest neighbours each way, so no n x m matrix is built."""
     n, m = len(src_vecs), len(tgt_vecs)
     if not chain:
         return 0
@@ -396,8 +401,7 @@ def _in_order_count(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfi
                        src_lens, tgt_lens)
     gap = src_gap[cand.src]
     rows = (gap >= 0) & (gap == tgt_gap[cand.tgt]) & (cand.score >= config.support_at)
-    on_chain = sum(len(b.src) + len(b.tgt) for b in chain)
-    return on_chain + len(np.unique(cand.src[rows])) + len(np.unique(cand.tgt[rows]))
+    return len(np.unique(cand.src[rows])) + len(np.unique(cand.tgt[rows]))
 
 
 # ---------------------------------------------------------------- corpus mining

@@ -74,6 +74,7 @@ def test_sentences_between_mined_beads_count_when_they_translate_each_other():
     assert len(few) == 7
     loose = document_verdict(src, tgt, SYNTH, few)
     assert loose.parallelness < 0.4 and loose.label == "parallel" and loose.in_order > 0.9, loose
+    assert loose.supported >= 24 and loose.off_chain == 0
     rng = np.random.default_rng(5)
     others = tgt.copy()
     between = [j for j in range(21) if j % 3]
@@ -89,6 +90,7 @@ def test_out_of_order_beads_break_the_chain():
     verdict = document_verdict(src, swapped, SYNTH)
     assert verdict.parallelness > 0.9 and verdict.order == pytest.approx(0.5)
     assert verdict.label == "comparable" and verdict.in_order < 0.6
+    assert verdict.off_chain >= 18 and verdict.supported < verdict.off_chain  # auto mode mines it
 
 
 def test_monotonic_chain_is_the_longest_increasing_one():
