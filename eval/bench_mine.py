@@ -14,7 +14,9 @@ vectors, merges approximated) does on the same pairs: precision of its linked
 beads (a bead is right when one of its links is gold): all of them, those
 its own score puts at 0.5 or more, and those whose *checked* score, the lower
 of its own and :func:`align.mine.bead_scores` (the path-free mining
-calibration), is 0.5 or more, with their recall of gold links. ``tatoeba`` prints top-1 retrieval accuracy both ways
+calibration), is 0.5 or more, with their recall of gold links; and what ``--mode auto``
+would link: the pairs its verdict routes to that path keep the path's links, the
+others their mined ones. ``tatoeba`` prints top-1 retrieval accuracy both ways
 by cosine (the standard figure) and by ratio margin. ``corpus`` mines across
 pools (:func:`align.mine.mine_corpus`): the Kazakh sides of two thirds of the
 parallel documents against the Russian sides of an overlapping two thirds in
@@ -41,6 +43,7 @@ import numpy as np
 from align.encoders import load_encoder
 from align.mine import (LABELS, MineConfig, _Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
                         nearest)
+from align.pipeline import _auto_mode
 from align.search import align_embeddings
 from eval.suites import comparable
 
@@ -90,6 +93,9 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
                      mono_mine_hits=sum(r for r, ok in zip(right, checked) if ok),
                      mono_mine_links=len(gold.intersection((i, j) for b, ok in zip(linked, checked) if ok
                                                            for i in b.src for j in b.tgt)))
+            to_path = _auto_mode(verdict, config) == "parallel"
+            auto = {(i, j) for b in linked for i in b.src for j in b.tgt} if to_path else set(links)
+            c.update(auto_path=int(to_path), auto_links=len(auto), auto_hits=len(gold & auto))
     return {"rows": rows, "confusion": confusion}
 
 
@@ -125,6 +131,11 @@ def print_comparable(result: dict, monotonic: bool) -> None:
                   f"{c['mono_conf']:7} {_prf(c['mono_conf_hits'], c['mono_conf'], 1)[0]:6.3f} "
                   f"{c['mono_mine']:11} {_prf(c['mono_mine_hits'], c['mono_mine'], 1)[0]:6.3f} "
                   f"{_prf(c['mono_mine_links'], 1, c['gold'])[1]:6.3f}")
+        print("\nAuto mode on the same pairs (monotonic path or mining, as the verdict routes; links)")
+        print(f"{'source':7} {'share':>5} {'to path':>7} {'links':>6} {'P':>6} {'R':>6}")
+        for (source, share), c in sorted(result["rows"].items()):
+            p, r, _ = _prf(c["auto_hits"], c["auto_links"], c["gold"])
+            print(f"{source:7} {share:5.0%} {c['auto_path']:7} {c['auto_links']:6} {p:6.3f} {r:6.3f}")
 
 
 def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:

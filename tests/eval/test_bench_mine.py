@@ -50,10 +50,13 @@ def test_auto_mode_matches_parallel_mode_on_translations(data_dir, encoder):
 def test_verdict_of_constructed_pairs(data_dir, encoder):
     pairs = comparable.load(data_dir, sources=("ntrex",))
     assert [p.label for p in pairs] == ["unrelated", "comparable", "comparable", "parallel"] * 2
-    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), MineConfig(),
-                            monotonic=False)
+    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), MineConfig())
     confusion = result["confusion"]["ntrex"]
     # "ntrex:1@0.7" keeps 4 of 5 sentences in order (mined share 0.8, all beads in order): parallel by
     # mined share and order; comparable by the in-order share, (8 + 1) / (10 + 2) < 0.8.
     assert confusion[("parallel", "parallel")] == 2 and confusion[("comparable", "comparable")] == 4
     assert confusion[("unrelated", "parallel")] == 0 and sum(confusion.values()) == 8
+    # auto mode: the translations go to the monotonic path and keep all their links, the rest are mined
+    rows = result["rows"]
+    assert rows[("ntrex", 1.0)]["auto_path"] == 2 and rows[("ntrex", 1.0)]["auto_hits"] == rows[("ntrex", 1.0)]["gold"]
+    assert rows[("ntrex", 0.0)]["auto_path"] == rows[("ntrex", 0.3)]["auto_path"] == 0
