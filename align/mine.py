@@ -59,7 +59,8 @@ class MineConfig:
     cosine and margin scales differ between models. Verdict thresholds were set
     on the constructed NTREX and FLORES pairs (0/30/70/100% shared sentences;
     ``python -m eval.bench_mine comparable``): ``support_at`` is the calibration's
-    even odds, ``monotonic_at`` a majority, ``parallel_at`` the one value tuned
+    even odds, ``monotonic_at`` a majority, ``parallel_order`` kept from the
+    previous verdict rule, ``parallel_at`` the one value tuned
     (seed 13: 0.78-0.82 give both sources 0.97-0.98, 0.75 drops FLORES to 0.95,
     0.85 NTREX to 0.955; no held-out documents, only pairs rebuilt with seed 7)."""
 
@@ -74,6 +75,7 @@ class MineConfig:
     parallel_at: float = 0.8    # in-order share (add-one corrected) from which a pair is "parallel"
     support_at: float = 0.5     # score from which a sentence between chain beads has its counterpart there
     monotonic_at: float = 0.5   # in-order share (corrected) from which --mode auto may align monotonically
+    parallel_order: float = 0.9  # share of mined beads on one chain from which the others are stray matches
     comparable_at: float = 0.15  # parallelness below which a pair is "unrelated"
     exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
     chunk: int = 4096           # sentences embedded / searched per step in corpus mining

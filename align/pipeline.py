@@ -126,10 +126,11 @@ def _auto_mode(verdict, config: MineConfig) -> str:
     """Monotonic alignment for parallel pairs, and for comparable ones that read as a
     translation with edits (drops, insertions, merges, loose renderings mining misses):
     most sentences in document order (``in_order`` >= ``monotonic_at``, one half), and
-    the path gains at least as many sentences as it gives up (``supported`` between the
-    chain's beads >= ``off_chain``, the mined sentences out of order, which a monotonic
-    path cannot link). Mining for the rest. Why not the mined share: a translation
-    whose sentences mostly score under the mining threshold is still best aligned by the
+    the mined beads a monotonic path cannot link (``off_chain`` sentences) either stray
+    matches (``order`` >= ``parallel_order``: at most a tenth of the beads) or made up for
+    by the sentences the path gains between the chain's beads (``supported`` >=
+    ``off_chain``). Mining for the rest. Why not the mined share: a translation whose
+    sentences mostly score under the mining threshold is still best aligned by the
     monotonic path, while a pair with a third of its content swapped for other facts
     and reordered mines far better than a path forced through it: on the constructed
     70% pairs, routing on the in-order share alone gave link precision 0.86 (NTREX) and
@@ -138,7 +139,7 @@ def _auto_mode(verdict, config: MineConfig) -> str:
     if verdict.label == "parallel":
         return "parallel"
     if (verdict.label == "comparable" and verdict.in_order >= config.monotonic_at
-            and verdict.supported >= verdict.off_chain):
+            and (verdict.order >= config.parallel_order or verdict.supported >= verdict.off_chain)):
         return "parallel"
     return "mine"
 

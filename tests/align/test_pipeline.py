@@ -68,13 +68,14 @@ def test_part_of_a_translation_among_other_facts_is_mined():
 def test_auto_mode_follows_the_in_order_share():
     config = MineConfig()
 
-    def verdict(label, in_order, supported=0, off_chain=0):
-        return Verdict(label, 0.3, 5, 20, 20, 1.0, 0.9, in_order, supported, off_chain)
+    def verdict(label, in_order, supported=0, off_chain=0, order=0.8):
+        return Verdict(label, 0.3, 5, 20, 20, order, 0.9, in_order, supported, off_chain)
 
     assert _auto_mode(verdict("parallel", 0.9), config) == "parallel"
     assert _auto_mode(verdict("comparable", 0.6, supported=6, off_chain=2), config) == "parallel"  # edited
     assert _auto_mode(verdict("comparable", 0.4), config) == "mine"  # partial
     assert _auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6), config) == "mine"  # reordered
+    assert _auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6, order=0.95), config) == "parallel"  # strays
     assert _auto_mode(verdict("unrelated", 0.1), config) == "mine"
 
 
