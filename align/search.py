@@ -31,15 +31,16 @@ Algorithm (what it borrows and why):
    closest first, within ``embed_budget`` strings per input sentence; then
    the DP is re-run (embedding every span instead gains nothing on Text+Berg).
 
-Scores: ``Bead.score`` is in [0, 1], higher is better: P(translation | bead
-score) from a logistic curve fitted per document to its mutual-best 1-1
-matches on the path (positives) against runner-ups and mutual-best matches off
-the path (negatives), shrunk towards a prior for tiny documents. For a
-1-0/0-1 bead it is 1 - the best 1-1 link probability that sentence had in the
-band. The curve ranks beads well but is only loosely calibrated: at 0.5,
-measured keep-rates are 88-90% of correct beads and ~50% of wrong ones on
-NTREX, 74% / 46% on Text+Berg (README "Scores as thresholds"). Filtering
-trades recall for precision; it is not a probability to rely on literally.
+Scores: ``Bead.score`` is in [0, 1], higher is better: the probability that the bead
+is exactly right, from (a) its *max-marginal gap*, how much worse the best path that
+avoids the bead scores (small when another reading is nearly as good), and (b)
+P(translation | bead score) from a logistic curve fitted per document to its
+mutual-best 1-1 matches on the path against runner-ups and matches off the path
+(for a 1-0/0-1 bead: that the sentence has no translation), for the bead and as the
+document's median (low when the documents are not translations). A logistic model
+fitted on Text+Berg dev and half of perturbed and of unrelated NTREX pairs combines
+them (``python -m eval.calibrate_align``; held-out figures in README "Scores as
+thresholds").
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ except ImportError:  # pragma: no cover
 # their own anchors.
 _PRIOR = (60.0, -1.0)
 _PRIOR_PRECISION = (1 / 40.0 ** 2, 1 / 1.5 ** 2)
+
+# A bead's confidence: sigmoid(features @ weights + bias) with, per bead, log(gap + _GAP_FLOOR)
+# (its max-marginal gap in typical scores), min(d, 0) for a link (d: the document's median
+# link log-odds: a document whose typical link is unlikely to be a translation is not
+# parallel), and its own link log-odds. Fitted (logistic regression) by
+# `python -m eval.calibrate_align` on Text+Berg dev and the first halves of perturbed and of
+# unrelated NTREX pairs.
+_CONFIDENCE = (0.95, 12.015, 0.261, 2.268)
+_GAP_FLOOR = 0.02
 
 
 @dataclass(frozen=True)
@@ -166,9 +176,8 @@ def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmb
     lattice = _Lattice(src, tgt, band, config)
     budget = int((config.embed_budget - 1.0) * (n + m))
     for round_ in range(config.refine_rounds + 1):
-        last = embed_spans is None or round_ == config.refine_rounds
-        lattice.forward(backward=not last)
-        if last:
+        lattice.forward()
+        if embed_spans is None or round_ == config.refine_rounds:
             break
         wanted = lattice.close_merges(budget - stats["spans_embedded"])
         if not wanted:
@@ -179,7 +188,7 @@ def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmb
                 side.set_real(spans, embed_spans(side_name, spans))
         stats["spans_embedded"] += len(wanted)
         lattice.compute_gains(refresh=True)
-    beads = lattice.beads()
+    beads, stats["confidence_features"] = lattice.beads()
     stats.update(levels=levels, band_cells=lattice.size, refine_rounds=round_, typical=lattice.typical,
                  slope=lattice.calib[0], intercept=lattice.calib[1])
     return AlignResult(tuple(beads), stats)
@@ -447,22 +456,64 @@ class _Lattice:
             i, j = i - a, j - b
         return out[::-1]
 
-    def beads(self) -> list[Bead]:
-        """The best path's beads, each scored with the calibration (see module docstring)."""
+    def beads(self) -> tuple[list[Bead], np.ndarray]:
+        """The best path's beads with their confidence (see module docstring), and the two
+        features it is computed from, one row per bead (for refitting ``_CONFIDENCE``)."""
         path = self.path()
         self._calibrate({(i - 1, j - 1) for i, j, a, b in path if a == b == 1})
         slope, intercept = self.calib
-        prob = lambda score: _sigmoid(slope * score + intercept)
         best_src, best_tgt = self.best_links()
-        beads = []
-        for i, j, a, b in path:
-            src, tgt = tuple(range(i - a, i)), tuple(range(j - b, j))
-            if a and b:
-                score = prob(float(self.score[(a, b)][self._node(np.array([i]), np.array([j]))[0]]))
-            else:
-                score = 1.0 - prob(float(best_src[src[0]] if a else best_tgt[tgt[0]]))
-            beads.append(Bead(src, tgt, float(score)))
-        return beads
+        raw = np.array([self.score[(a, b)][self._node(np.array([i]), np.array([j]))[0]] if a and b
+                        else (best_src[i - 1] if a else best_tgt[j - 1]) for i, j, a, b in path], float)
+        linked = np.array([bool(a and b) for _, _, a, b in path])
+        # log-odds that a link is a translation (for a 1-0/0-1: that the sentence has none)
+        link_odds = np.clip(np.nan_to_num(slope * raw + intercept), -20, 20) * np.where(linked, 1, -1)
+        gap = np.log(np.minimum(self.margins(path) / self.typical, 1e3) + _GAP_FLOOR)
+        document = min(float(np.median(link_odds[linked])), 0.0) if linked.any() else 0.0
+        features = np.stack([gap, document * linked, link_odds], axis=1)
+        confidence = _sigmoid(features @ np.array(_CONFIDENCE[:-1]) + _CONFIDENCE[-1])
+        return [Bead(tuple(range(i - a, i)), tuple(range(j - b, j)), float(c))
+                for (i, j, a, b), c in zip(path, confidence)], features
+
+    def margins(self, path: list[tuple[int, int, int, int]]) -> np.ndarray:
+        """For each path bead, how much lower the best path that avoids it scores (its
+        max-marginal gap, in score units). Every path covers each sentence with exactly one
+        bead, so the best path without bead e is the best path through any other bead that
+        covers one of e's sentences (its last source sentence, or the target sentence of a
+        0-1 bead): exact, from the forward and backward values, in O(lattice) time."""
+        node_of = lambda i, j: int(self._node(np.array([i]), np.array([j]))[0])
+        total = self.value[node_of(self.src.n, self.tgt.n)]
+        n, m, cfg = self.src.n, self.tgt.n, self.config
+        own = {(node_of(i, j), (a, b)) for i, j, a, b in path}
+        # best path value through a bead of shape (a, b) ending in row r (by source) or
+        # column c (by target); the path's own beads are left out of the row maxima
+        by_col = np.argsort(self.cols, kind="stable")
+        col_start = np.searchsorted(self.cols[by_col], np.arange(m + 1))
+        by_src = np.full((cfg.max_src + 1, n + cfg.max_src + 1), -np.inf)   # [d, r]: beads with a >= d ending in row r
+        by_tgt = np.full((cfg.max_tgt + 1, m + cfg.max_tgt + 1), -np.inf)   # [d, c]: beads with b >= d ending in column c
+        for t, (a, b) in enumerate(self.types):
+            through = self.value[self.prev[t]] + self.gains[t, :-1] + self.value_out[:-1]
+            if b:
+                col_max = np.maximum.reduceat(through[by_col], col_start)
+                by_tgt[1:b + 1, :m + 1] = np.maximum(by_tgt[1:b + 1, :m + 1], col_max)
+            mine = [x for x, ab in own if ab == (a, b)]
+            through[mine] = -np.inf
+            row_max = np.maximum.reduceat(through, self.off[:-1])
+            by_src[1:a + 1, :n + 1] = np.maximum(by_src[1:a + 1, :n + 1], row_max)
+        # 0-1 beads: into node (i, j) from (i, j-1), covering target sentence j-1
+        left = self.cols > self.lo[self.rows]
+        skip01 = np.where(left, self.value[np.arange(self.size) - 1]
+                          - self.skip_tgt[np.maximum(self.cols - 1, 0)] + self.value_out[:-1], -np.inf)
+        skip01[[x for x, ab in own if ab == (0, 1)]] = -np.inf
+        skip01_col = np.maximum.reduceat(skip01[by_col], col_start)
+        out = np.empty(len(path))
+        for k, (i, j, a, b) in enumerate(path):
+            if a:  # other beads covering source sentence i-1 end in rows i .. i-1+max_src
+                best = max(by_src[d, i - 1 + d] for d in range(1, cfg.max_src + 1))
+            else:  # ... covering target sentence j-1 end in columns j .. j-1+max_tgt, or are 0-1
+                best = max(skip01_col[j], *(by_tgt[d, j - 1 + d] for d in range(1, cfg.max_tgt + 1)))
+            out[k] = total - best
+        return out
 
     def path_nodes(self) -> np.ndarray:
         """(i, j) lattice nodes along the best path, start to end."""

@@ -183,3 +183,38 @@ def test_deletion_cost_is_relative_to_the_document():
     one_one = lambda r: {p for p in pairs(r) if len(p[0]) <= 1 and len(p[1]) <= 1}
     expected = {g for g in gold if len(g[0]) <= 1 and len(g[1]) <= 1}
     assert one_one(wide) == expected and one_one(narrow) == expected
+
+
+def test_max_marginal_gaps_are_exact():
+    """A path bead's gap is what the best path loses when that bead is forbidden."""
+    from align.search import _band, _Lattice, _Side
+
+    src, tgt, _ = make_document(["1-1", "1-2", "2-1", "1-0", "1-1", "0-1", "2-2", "1-1"])
+    enc = MeaningEncoder()
+    config = AlignConfig()
+    sides = [_Side(enc.encode(side), [len(s) for s in side]) for side in (src, tgt)]
+    lattice = _Lattice(*sides, _band(*sides, config)[0], config)
+    lattice.forward()
+    path = lattice.path()
+    end = lattice._node(np.array([len(src)]), np.array([len(tgt)]))[0]
+    total = lattice.value[end]
+    gaps = lattice.margins(path)
+    assert (gaps >= 0).all()
+    gains = lattice.gains.copy()
+    for (i, j, a, b), gap in zip(path, gaps):
+        if a == 0:  # 0-1 beads live inside the row sweep; covered by the non-negativity above
+            continue
+        node = lattice._node(np.array([i]), np.array([j]))[0]
+        lattice.gains = gains.copy()
+        lattice.gains[lattice.types.index((a, b)), node] = -np.inf
+        lattice.forward(backward=False)
+        assert gap == pytest.approx(total - lattice.value[end], abs=1e-6)
+    lattice.gains = gains
+
+
+def test_scores_are_calibrated_on_a_clean_document():
+    """Unambiguous beads of a clean translation are confidently right."""
+    src, tgt, gold = make_document(["1-1", "1-2", "2-1", "1-1", "1-1", "1-3", "1-1"] * 4)
+    result = align_sentences(src, tgt, MeaningEncoder())
+    assert pairs(result) == gold
+    assert np.mean([b.score for b in result.beads]) > 0.8
