@@ -218,3 +218,28 @@ def test_scores_are_calibrated_on_a_clean_document():
     result = align_sentences(src, tgt, MeaningEncoder())
     assert pairs(result) == gold
     assert np.mean([b.score for b in result.beads]) > 0.8
+
+
+def test_number_profile_reads_numbers_as_digits():
+    from align.search import number_profile
+
+    kk, ru, other = number_profile(["2016 жылы 8 840 м, 1,5 млрд", "в 2016 году 8840 м, 1.5 млрд", "в 2017 году, 3 раза"])
+    assert kk @ ru == 3 and kk @ kk == 3
+    assert kk @ other == 0 and other.sum() == 1  # a single digit is not a number here
+
+
+def test_shared_numbers_pick_the_right_one_of_two_equal_candidates():
+    """Two target sentences embed alike; the one with the source's number gets the link."""
+    rng = np.random.default_rng(3)
+    src = rng.normal(size=(12, 32))
+    tgt = src + 0.3 * rng.normal(size=(12, 32))
+    tgt = np.insert(tgt, 5, tgt[5], axis=0)                  # target 5 and 6: the same meaning
+    unit = lambda v: (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    src_text = [f"s{i}" for i in range(12)]
+    tgt_text = [f"t{j}" for j in range(13)]
+    src_text[5], tgt_text[5], tgt_text[6] = "in 1995, 40 ships", "en 2001", "en 1995 : 40 navires"
+    from align.search import number_profile
+
+    result = align_embeddings(unit(src), unit(tgt), config=AlignConfig(),
+                              src_numbers=number_profile(src_text), tgt_numbers=number_profile(tgt_text))
+    assert ((5,), (6,)) in pairs(result) and ((), (5,)) in pairs(result)
