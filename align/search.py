@@ -5,6 +5,7 @@ Algorithm (what it borrows and why):
 1. **Embed single sentences only** (n + m strings). Multi-sentence units
    ("beads" 1-2 ... 1-4, 2-3, up to ``max_total`` sentences) start from an
    *approximate* vector: the length-weighted, normalised sum of the members.
+   Half of each side's mean vector is removed first (``centre``).
 2. **Band** (Vecalign's coarse-to-fine): a pair whose full lattice is small
    is searched whole; otherwise both sides are halved (averaged neighbours),
    aligned recursively, and the coarse path, projected back and widened by
@@ -18,7 +19,9 @@ Algorithm (what it borrows and why):
    neighbour matches as well scores low, the bead that takes the neighbour in
    scores high. At a document edge the missing neighbour counts as the
    document's background cosine (the median of non-best 1-1 cosines), so the
-   first and last sentences are not pushed into merges.
+   first and last sentences are not pushed into merges. Numbers are evidence
+   a small model embeds poorly: a bead gains ``number_weight`` typical scores
+   times (Dice overlap of its two sides' numbers - 1/2) when either side has one.
 4. **DP** maximises the sum of bead scores. A 1-0/0-1 bead costs, in units of
    the document's *typical* score (the median over its mutual-best 1-1
    matches), ``skip`` plus ``del_weight`` times the sentence's own best 1-1
