@@ -61,7 +61,9 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--max-bead", type=click.IntRange(2, 10), default=AlignConfig.max_total, show_default=True,
               help="Most sentences in one bead, both sides together (5 allows 2-3 and 3-2).")
 @click.option("--min-score", type=float, default=None,
-              help="Leave out beads scoring below this (scores are 0..1, higher is better).")
+              help="Leave out beads scoring below this (scores are 0..1, higher is better). "
+                   "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
+                   "precision for recall).")
 @click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
               help="Align many pairs: a file of 'kk_path<TAB>ru_path' lines. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
@@ -114,6 +116,8 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     if mine_corpus:
         from .corpus import mine_folders
 
+        if min_score is not None:  # pairs below the threshold are never mined: lower it too
+            options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")

@@ -117,3 +117,12 @@ def test_corpus_mining_across_folders(tmp_path):
     for pair in pairs:
         assert kk_lines[pair["src_text"]] == ru_lines[pair["tgt_text"]]
         assert pair["src_doc"].endswith(".txt") and pair["tgt_doc"].endswith(".txt")
+    # --min-score is the mining threshold: lower, at least as many pairs; higher, fewer
+    counts = {}
+    for threshold in ("0.3", "0.99"):
+        out = CliRunner().invoke(main, ["--mine", str(kk_dir), str(ru_dir), "--presplit", "-f", "jsonl",
+                                        "--min-score", threshold, "-q"])
+        scores = [json.loads(line)["score"] for line in out.stdout.splitlines()[1:]]
+        assert all(score >= float(threshold) for score in scores)
+        counts[threshold] = len(scores)
+    assert counts["0.3"] >= len(pairs) >= counts["0.99"]
