@@ -163,7 +163,9 @@ def align_embeddings(src_vecs: np.ndarray, tgt_vecs: np.ndarray,
     ``*_lens`` are sentence lengths in characters (all 1 if not given).
     ``embed_spans(side, [(start, length), ...])`` ("src"/"tgt") returns real
     vectors of concatenated sentences; without it merges keep their approximate
-    vectors. ``stats["spans_embedded"]`` counts the concatenations asked for.
+    vectors. ``*_numbers`` (:func:`number_profile` of each side's sentences) add the
+    number-agreement term; without them it is off. ``stats["spans_embedded"]`` counts the
+    concatenations asked for; ``stats["confidence_features"]`` holds each bead's features.
     """
     if config.max_src < 1 or config.max_tgt < 1 or config.max_total < 2:
         raise UsageError("max_src, max_tgt must be >= 1 and max_total >= 2")
@@ -479,7 +481,7 @@ class _Lattice:
         return out[::-1]
 
     def beads(self) -> tuple[list[Bead], np.ndarray]:
-        """The best path's beads with their confidence (see module docstring), and the two
+        """The best path's beads with their confidence (see module docstring), and the three
         features it is computed from, one row per bead (for refitting ``_CONFIDENCE``)."""
         path = self.path()
         self._calibrate({(i - 1, j - 1) for i, j, a, b in path if a == b == 1})
