@@ -16,6 +16,11 @@ things it does not know:
   never ends a sentence, not even before a capital (``… и The Stooges; Карран …``);
 * after "etc." and amounts (``и др.``, ``т.б.``, ``тыс.``) an opening quote before a
   capital or digit starts a new sentence (``… и др. «12 злобных зрителей» — …``);
+* an abbreviation after a number is a unit and may end a sentence (``10 см.``,
+  ``19 км/ч.``), one before a capitalised function word was a word (``… доверять им. По …``);
+* a quote set off from the word before and glued to the word after opens a quotation, whatever
+  its glyph (``… табылады. ”Әрине …``: Kazakh sites often open with ``”``), and a quote that
+  closes a quote ending in ``.!?…`` ends the sentence (``… „Меня укусили!“» Подплыв …``);
 * a capital glued to a digit, ``°`` or hyphen is no initial (``+18°C.``, ``Objective-C.``);
 * an ellipsis inside a quote still open (``«Армии нет... Мир …»``) does not end the sentence;
 * ``***`` separators are sentences of their own, and inline lists
@@ -101,6 +106,10 @@ _ENTITY_QUOTE_AFTER_END = re.compile(r"[.!?…](?:" + _QUOTE_ENTITY + ";)*" + _Q
 _SPACED_CLOSING_QUOTE = re.compile(r"^\s+(?:[»”]|[`'\"]+\s*[.,;:)])")
 _GLUED_LETTER = re.compile(r"(?:[\d°]|\w-)\w$")
 _OPENING_QUOTE = re.compile(r"\s+(?:[«“„\"]|``)(\w)")
+_QUOTES = "”“\"„«»’‘'"
+_WORD_START = re.compile(r"[^\W_]")
+_NESTED_CLOSE = re.compile(r"[.!?…][”“\"’»]+$")
+_OPENING_QUOTE_GLUED = re.compile(r"\s+[”“\"]([^\W_])")
 _ACRONYM = re.compile(r"^[^\W\d]{2,}$")
 
 
@@ -119,6 +128,7 @@ class _Rules:
             empty_side,
             no_space_prefix,
             lower_right,
+            opening_quote,
             delimiter_right,
             self.html_entity,
             semicolon,
@@ -181,10 +191,26 @@ class _Rules:
             if pair in self.pairs:
                 return JOIN if _continues(split) else None
         left = split.left_token.lower()
-        if left in self.head:
+        if left in self.head and not _after_number(split):
+            # "им. Ленина", "ул. Мира" - but "доверять им. По результатам …": a capitalised
+            # function word is no name, the abbreviation-like word ended the sentence
+            return None if _function_word_right(split) else JOIN
+        if (left in self.tail or left in self.head) and (_continues(split) or _acronym_right(split)):
             return JOIN
-        if left in self.tail and (_continues(split) or _acronym_right(split)):
-            return JOIN
+
+
+def _after_number(split) -> bool:
+    """``10 см.``, ``19 км/ч.``, ``100 р.``: a head abbreviation after a number is a unit,
+    which may end a sentence (``см.`` "see", ``ч.`` "part", ``р.`` "river" cannot)."""
+    return bool(re.search(r"\d\s*(?:[^\W\d_]+/)?" + re.escape(split.left_token) + r"$", split.left))
+
+
+def _function_word_right(split) -> bool:
+    """The next word is a capitalised function word (``По``, ``Это``, ``В`` + space), not an
+    initial (``В.``)."""
+    word = split.right_word
+    return bool(word in _CAPITALISED_FUNCTION_WORDS
+                and re.match(r"\s*" + re.escape(word) + r"\s", split.right))
 
 
 def _continues(split) -> bool:
@@ -195,6 +221,22 @@ def _continues(split) -> bool:
         return False
     quoted = _OPENING_QUOTE.match(split.right)
     return not (quoted and (quoted.group(1).isupper() or quoted.group(1).isdigit()))
+
+
+def opening_quote(split):
+    """``… табылады. ”Әрине …``: a quote set off from the word before and glued to the word
+    after opens a quotation, whichever glyph it is (Kazakh sites often open with ``”``);
+    the sentence ends before it, not after it. A quote closing a quote that ended with
+    ``.!?…`` ends the sentence before a capital."""
+    if split.delimiter in _QUOTES:
+        if split.left_space_suffix or not split.left.strip():
+            return JOIN if _WORD_START.match(split.right) else None
+        if _NESTED_CLOSE.search(split.left) and (split.right_word or "")[:1].isupper():
+            return SPLIT  # "… „Меня укусили!“» Подплыв …": the end of a quote in a quote
+    elif split.delimiter in "!?.…":
+        quoted = _OPENING_QUOTE_GLUED.match(split.right)
+        if quoted:
+            return SPLIT if quoted.group(1).isupper() or quoted.group(1).isdigit() else None
 
 
 def semicolon(split):
