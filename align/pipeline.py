@@ -113,7 +113,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
              f"only pairs with strong evidence are linked")
     if mode == "mine":
         return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens), details
-    result = align_sentences(src, tgt, encoder, options.config)
+    result = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
     details.update(result.stats)
     if verdict.label != "unrelated":
         return list(result.beads), details

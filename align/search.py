@@ -123,8 +123,10 @@ SpanEmbedder = Callable[[str, list[tuple[int, int]]], np.ndarray]
 
 
 def align_sentences(src: Sequence[str], tgt: Sequence[str], encoder,
-                    config: AlignConfig = AlignConfig()) -> AlignResult:
-    """Align two documents (lists of sentences) with ``encoder`` (see :mod:`align.encoders`)."""
+                    config: AlignConfig = AlignConfig(),
+                    vectors: tuple[np.ndarray, np.ndarray] | None = None) -> AlignResult:
+    """Align two documents (lists of sentences) with ``encoder`` (see :mod:`align.encoders`);
+    ``vectors``: the sentences' embeddings when the caller already has them."""
     t0 = time.perf_counter()
     embed_seconds = 0.0
 
@@ -136,8 +138,14 @@ def align_sentences(src: Sequence[str], tgt: Sequence[str], encoder,
         return vecs
 
     src, tgt = list(src), list(tgt)
-    src_vecs = encode(src) if src else np.zeros((0, 1), np.float32)
-    tgt_vecs = encode(tgt) if tgt else np.zeros((0, 1), np.float32)
+    if vectors is not None and src and tgt:
+        src_vecs, tgt_vecs = (np.asarray(v, dtype=np.float32) for v in vectors)
+        if (len(src_vecs), len(tgt_vecs)) != (len(src), len(tgt)):
+            raise UsageError(f"vectors for {len(src_vecs)}/{len(tgt_vecs)} sentences, "
+                             f"documents have {len(src)}/{len(tgt)}")
+    else:
+        src_vecs = encode(src) if src else np.zeros((0, 1), np.float32)
+        tgt_vecs = encode(tgt) if tgt else np.zeros((0, 1), np.float32)
     sides = {"src": src, "tgt": tgt}
 
     def embed_spans(side: str, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from align.errors import UsageError
 from align.search import AlignConfig, align_embeddings, align_sentences
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ntrex"
@@ -138,6 +139,19 @@ def test_embedding_budget_is_kept():
     result = align_sentences(src, tgt, enc, AlignConfig(embed_budget=1.5))
     assert len(enc.calls) == result.stats["strings_embedded"] <= 1.5 * (len(src) + len(tgt))
     assert len(set(pairs(result)) & set(gold)) >= 0.9 * len(gold)
+
+
+def test_given_vectors_are_used_instead_of_encoding_again():
+    src, tgt, _ = make_document(["1-1", "1-2", "2-1", "1-1"] * 3)
+    enc = MeaningEncoder()
+    expected = align_sentences(src, tgt, enc)
+    vectors = (enc.encode(src), enc.encode(tgt))
+    enc.calls.clear()
+    again = align_sentences(src, tgt, enc, vectors=vectors)
+    assert pairs(again) == pairs(expected)
+    assert not set(enc.calls) & set(src + tgt)  # only concatenations were embedded
+    with pytest.raises(UsageError):
+        align_sentences(src, tgt, enc, vectors=(vectors[0][:-1], vectors[1]))
 
 
 def test_real_model_on_ntrex_excerpt(tmp_path):
