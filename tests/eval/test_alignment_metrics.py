@@ -143,3 +143,18 @@ def test_textberg_gold_against_perturbed_copy_matches_reference():
     preds = [perturb(g, rng) for g in golds]
     assert figures(score_documents(golds, preds)) == pytest.approx(REF_TEXTBERG, abs=1e-12)
     assert figures(score_documents(golds, golds)) == (1.0,) * 6
+
+
+def test_strict_f1_interval_brackets_the_score_and_narrows_with_data():
+    from eval.metrics.alignment import strict_f1_interval
+
+    gold = [((i,), (i,)) for i in range(200)]
+    wrong = set(random.Random(3).sample(range(200), 20))  # 10% dropped
+    pred = [((i,), ()) if i in wrong else ((i,), (i,)) for i in range(200)]
+    f1 = score_documents([gold], [pred]).f1_strict
+    low, high = strict_f1_interval([gold], [pred], seed=1)
+    assert low <= f1 <= high and high - low > 0
+    narrow = strict_f1_interval([gold] * 4, [pred] * 4, seed=1)  # four times the evidence
+    assert narrow[0] <= f1 <= narrow[1] and narrow[1] - narrow[0] < high - low
+    assert strict_f1_interval([gold], [gold]) == (1.0, 1.0)
+    assert strict_f1_interval([[]], [[]]) == (0.0, 0.0)
