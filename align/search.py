@@ -34,6 +34,10 @@ Algorithm (what it borrows and why):
    closest first, within ``embed_budget`` strings per input sentence; then
    the DP is re-run (embedding every span instead gains nothing on Text+Berg).
 
+6. **Crossings**: a 2-2 bead on the path whose crossed sentence pairs are both closer
+   than its straight pairs is output as the two crossed links (a translator swapped two
+   sentences; Vecalign's and Bertalign's monotonic output cannot say so).
+
 Scores: ``Bead.score`` is in [0, 1], higher is better: the probability that the bead
 is exactly right, from (a) its *max-marginal gap*, how much worse the best path that
 avoids the bead scores (small when another reading is nearly as good), and (b)
@@ -207,10 +211,30 @@ def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmb
                 side.set_real(spans, embed_spans(side_name, spans))
         stats["spans_embedded"] += len(wanted)
         lattice.compute_gains(refresh=True)
-    beads, stats["confidence_features"] = lattice.beads()
+    beads, stats["confidence_features"] = _uncross(*lattice.beads(), src, tgt)
     stats.update(levels=levels, band_cells=lattice.size, refine_rounds=round_, typical=lattice.typical,
                  slope=lattice.calib[0], intercept=lattice.calib[1])
     return AlignResult(tuple(beads), stats)
+
+
+def _uncross(beads: list[Bead], features: np.ndarray, src: "_Side", tgt: "_Side"):
+    """Two sentences whose translations come in the other order (``[s1, s2]:[t1, t2]`` with
+    s1 ~ t2 and s2 ~ t1) make a 2-2 bead on a monotonic path; where each crossed pair is
+    closer than its straight counterpart the bead becomes the two crossed links, each
+    keeping the bead's score (a genuine 2-2, two sentences cut at different points, has one
+    straight pair closer: the parts they share). Text+Berg dev: its one crossing."""
+    out, rows = [], []
+    for bead, row in zip(beads, features):
+        if len(bead.src) == len(bead.tgt) == 2:
+            (s1, s2), (t1, t2) = bead.src, bead.tgt
+            cos = src.vecs[[s1, s2]] @ tgt.vecs[[t1, t2]].T
+            if cos[0, 1] > cos[0, 0] and cos[1, 0] > cos[1, 1]:
+                out += [Bead((s1,), (t2,), bead.score), Bead((s2,), (t1,), bead.score)]
+                rows += [row, row]
+                continue
+        out.append(bead)
+        rows.append(row)
+    return out, np.stack(rows) if rows else features
 
 
 class _Side:

@@ -80,6 +80,18 @@ def test_mixed_document_is_aligned_exactly():
     assert all(0.0 <= b.score <= 1.0 for b in result.beads)
 
 
+def test_two_sentences_translated_in_the_other_order_are_crossed_links():
+    src, tgt, _ = make_document(["1-1"] * 12)  # meanings 0..35, three per sentence
+    src = src[:6] + ["k100 k101 k102", "k200 k201 k202"] + src[6:]
+    tgt = tgt[:6] + ["r200 r201 r202", "r100 r101 r102"] + tgt[6:]
+    result = align_sentences(src, tgt, MeaningEncoder())
+    found = pairs(result)
+    assert ((6,), (7,)) in found and ((7,), (6,)) in found
+    assert sorted(i for b in result.beads for i in b.src) == list(range(len(src)))
+    assert sorted(j for b in result.beads for j in b.tgt) == list(range(len(tgt)))
+    assert len(result.stats["confidence_features"]) == len(result.beads)
+
+
 def test_empty_and_tiny_documents():
     enc = MeaningEncoder()
     assert align_sentences([], [], enc).beads == ()
