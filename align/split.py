@@ -45,6 +45,7 @@ from razdel.rule import JOIN, SPLIT
 from razdel.segmenters.punct import DASHES
 from razdel.segmenters.sentenize import (
     DELIMITER,
+    QUOTES,
     WORD,
     SentSplit,
     close_bracket,
@@ -106,7 +107,6 @@ _ENTITY_QUOTE_AFTER_END = re.compile(r"[.!?…](?:" + _QUOTE_ENTITY + ";)*" + _Q
 _SPACED_CLOSING_QUOTE = re.compile(r"^\s+(?:[»”]|[`'\"]+\s*[.,;:)])")
 _GLUED_LETTER = re.compile(r"(?:[\d°]|\w-)\w$")
 _OPENING_QUOTE = re.compile(r"\s+(?:[«“„\"]|``)(\w)")
-_QUOTES = "”“\"„«»’‘'"
 _WORD_START = re.compile(r"[^\W_]")
 _NESTED_CLOSE = re.compile(r"[.!?…][”“\"’»]+$")
 _OPENING_QUOTE_GLUED = re.compile(r"\s+[”“\"]([^\W_])")
@@ -228,7 +228,7 @@ def opening_quote(split):
     after opens a quotation, whichever glyph it is (Kazakh sites often open with ``”``);
     the sentence ends before it, not after it. A quote closing a quote that ended with
     ``.!?…`` ends the sentence before a capital."""
-    if split.delimiter in _QUOTES:
+    if split.delimiter in QUOTES:
         if split.left_space_suffix or not split.left.strip():
             return JOIN if _WORD_START.match(split.right) else None
         if _NESTED_CLOSE.search(split.left) and (split.right_word or "")[:1].isupper():
