@@ -43,29 +43,44 @@ def _files(paths: tuple[str, ...], option: str) -> list[Path]:
               help="Gold alignment file(s) or a folder of them (vecalign format or the toolkit's JSONL).")
 @click.option("--pred", "pred", multiple=True, required=True,
               help="Predicted alignment file(s) or folder, in the same order as --gold.")
+@click.option("--baseline", "baseline", multiple=True,
+              help="Another aligner's output for the same documents (same order): adds a paired "
+                   "bootstrap of the strict F1 difference (stretches of 10 source sentences).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handle_errors
-def align_cmd(gold, pred, as_json):
+def align_cmd(gold, pred, baseline, as_json):
     """Strict and lax precision/recall/F1 over beads (Vecalign's score.py definition),
     per document and pooled over all documents."""
     from align.formats import read_beads
-    from eval.metrics.alignment import score_alignment, score_documents
+    from eval.metrics.alignment import paired_f1_difference, score_alignment, score_documents
 
     gold_files, pred_files = _files(gold, "--gold"), _files(pred, "--pred")
-    if len(gold_files) != len(pred_files):
-        raise UsageError(f"{len(gold_files)} gold documents but {len(pred_files)} predictions")
+    base_files = _files(baseline, "--baseline") if baseline else []
+    for option, files in (("predictions", pred_files), ("baseline documents", base_files or gold_files)):
+        if len(gold_files) != len(files):
+            raise UsageError(f"{len(gold_files)} gold documents but {len(files)} {option}")
     golds = [read_beads(f) for f in gold_files]
     preds = [read_beads(f) for f in pred_files]
     rows = [(g.name, score_alignment(gb, pb)) for g, gb, pb in zip(gold_files, golds, preds)]
     rows.append(("ALL", score_documents(golds, preds)))
+    if base_files:
+        bases = [read_beads(f) for f in base_files]
+        rows.append(("BASELINE", score_documents(golds, bases)))
+        paired = paired_f1_difference(golds, preds, bases)
     if as_json:
-        click.echo(json.dumps({name: vars(s) for name, s in rows}, indent=1))
+        report = {name: vars(s) for name, s in rows}
+        if base_files:
+            report["paired"] = paired
+        click.echo(json.dumps(report, indent=1))
         return
     click.echo(f"{'document':<24} {'P strict':>8} {'R strict':>8} {'F1 strict':>9} {'P lax':>7} "
                f"{'R lax':>7} {'F1 lax':>7} {'gold':>6} {'pred':>6}")
     for name, s in rows:
         click.echo(f"{name[:24]:<24} {s.precision_strict:8.3f} {s.recall_strict:8.3f} {s.f1_strict:9.3f} "
                    f"{s.precision_lax:7.3f} {s.recall_lax:7.3f} {s.f1_lax:7.3f} {s.n_gold:6d} {s.n_pred:6d}")
+    if base_files:
+        click.echo(f"strict F1 difference (pred - baseline) {paired['difference']:+.4f}, "
+                   f"95% interval [{paired['low']:+.4f}, {paired['high']:+.4f}], p = {paired['p']:.3f}")
 
 
 @main.command("split")

@@ -118,13 +118,10 @@ def score_alignment(gold: Sequence, pred: Sequence) -> AlignmentScore:
     return score_documents([gold], [pred])
 
 
-def strict_f1_interval(golds: Sequence[Sequence], preds: Sequence[Sequence], *, block: int = 10,
-                       samples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Bootstrap interval of the pooled strict F1 (:func:`score_documents`), resampling
-    stretches of ``block`` source sentences with their predicted and gold beads (beads are
-    not independent, stretches nearly are). A bead without source sentences is placed by its
-    first target sentence scaled to source positions. Tells whether two aligners' F1 on a
-    few hundred beads differ by more than chance."""
+def _block_counts(golds: Sequence[Sequence], preds: Sequence[Sequence], block: int) -> dict[tuple[int, int], np.ndarray]:
+    """Per stretch of ``block`` source sentences (document, stretch): strict precision hits,
+    predicted beads, strict recall hits, gold links. A bead without source sentences is placed
+    by its first target sentence scaled to source positions."""
     counts: dict[tuple[int, int], np.ndarray] = {}
     for d, (gold, pred) in enumerate(zip(golds, preds)):
         gold_any = {p for p in _pairs(gold) if p[0] or p[1]}
@@ -141,13 +138,50 @@ def strict_f1_interval(golds: Sequence[Sequence], preds: Sequence[Sequence], *, 
         for pair in gold_any:  # recall: gold links, hit if predicted
             if pair[0] and pair[1]:
                 counts.setdefault(where(pair), np.zeros(4))[2:] += (pair in pred_any, 1)
-    table = np.array(list(counts.values())).reshape(-1, 4)
-    if not len(table):
-        return 0.0, 0.0
+    return counts
+
+
+def _resampled_f1(tables: list[np.ndarray], samples: int, seed: int) -> list[np.ndarray]:
+    """Pooled strict F1 of each table (rows: stretches, aligned across tables) over the same
+    ``samples`` bootstrap draws of stretches."""
     rng = np.random.default_rng(seed)
-    draws = table[rng.integers(0, len(table), (samples, len(table)))].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p, r = draws[:, 0] / draws[:, 1], draws[:, 2] / draws[:, 3]
-        f1 = np.nan_to_num(2 * p * r / (p + r))
+    rows = rng.integers(0, len(tables[0]), (samples, len(tables[0])))
+    out = []
+    for table in tables:
+        draws = table[rows].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p, r = draws[:, 0] / draws[:, 1], draws[:, 2] / draws[:, 3]
+            out.append(np.nan_to_num(2 * p * r / (p + r)))
+    return out
+
+
+def strict_f1_interval(golds: Sequence[Sequence], preds: Sequence[Sequence], *, block: int = 10,
+                       samples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the pooled strict F1 (:func:`score_documents`), resampling
+    stretches of ``block`` source sentences with their predicted and gold beads (beads are
+    not independent, stretches nearly are). Tells how far a few hundred beads pin F1 down."""
+    counts = _block_counts(golds, preds, block)
+    if not counts:
+        return 0.0, 0.0
+    (f1,) = _resampled_f1([np.array(list(counts.values()))], samples, seed)
     low, high = np.percentile(f1, [50 * (1 - level), 50 * (1 + level)])
     return float(low), float(high)
+
+
+def paired_f1_difference(golds: Sequence[Sequence], preds: Sequence[Sequence], baseline: Sequence[Sequence], *,
+                         block: int = 10, samples: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Paired bootstrap of strict F1(preds) - F1(baseline) on the same documents: both systems'
+    counts are resampled over the same stretches, so what they share (easy and hard passages)
+    cancels. Returns the observed difference, its interval and the two-sided p-value (twice
+    the share of draws on the other side of zero)."""
+    a, b = _block_counts(golds, preds, block), _block_counts(golds, baseline, block)
+    keys = sorted(set(a) | set(b))
+    if not keys:
+        return {"difference": 0.0, "low": 0.0, "high": 0.0, "p": 1.0}
+    tables = [np.array([counts.get(k, np.zeros(4)) for k in keys]) for counts in (a, b)]
+    f1_a, f1_b = _resampled_f1(tables, samples, seed)
+    diff = f1_a - f1_b
+    observed = score_documents(golds, preds).f1_strict - score_documents(golds, baseline).f1_strict
+    low, high = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)])
+    p = min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean()))
+    return {"difference": observed, "low": float(low), "high": float(high), "p": float(p)}

@@ -7,6 +7,7 @@ run from a scratch copy outside the repo) on the same inputs, and printed with r
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -158,3 +159,49 @@ def test_strict_f1_interval_brackets_the_score_and_narrows_with_data():
     assert narrow[0] <= f1 <= narrow[1] and narrow[1] - narrow[0] < high - low
     assert strict_f1_interval([gold], [gold]) == (1.0, 1.0)
     assert strict_f1_interval([[]], [[]]) == (0.0, 0.0)
+
+
+def test_paired_difference_sees_a_consistent_gain_that_the_intervals_overlap_on():
+    from eval.metrics.alignment import paired_f1_difference, strict_f1_interval
+
+    gold = [((i,), (i,)) for i in range(300)]
+    rng = random.Random(5)
+    hard = set(rng.sample(range(300), 60))  # both systems miss the hard ones ...
+    extra = set(rng.sample(sorted(set(range(300)) - hard), 12))  # ... the baseline misses 12 more
+    better = [((i,), ()) if i in hard else ((i,), (i,)) for i in range(300)]
+    worse = [((i,), ()) if i in hard | extra else ((i,), (i,)) for i in range(300)]
+    paired = paired_f1_difference([gold], [better], [worse], seed=1)
+    f1 = lambda pred: score_documents([gold], [pred]).f1_strict
+    assert paired["difference"] == pytest.approx(f1(better) - f1(worse))
+    assert 0 < paired["low"] <= paired["difference"] <= paired["high"] and paired["p"] < 0.01
+    low, high = strict_f1_interval([gold], [better], seed=1)
+    assert low < f1(worse)  # unpaired, the baseline's score lies inside the better one's interval
+    same = paired_f1_difference([gold], [better], [better])
+    assert same["difference"] == same["low"] == same["high"] == 0.0 and same["p"] == 1.0
+
+
+def test_evaluate_align_compares_with_a_baseline(tmp_path):
+    from click.testing import CliRunner
+
+    from eval.cli import main as evaluate
+
+    def write(name, beads):
+        path = tmp_path / name
+        path.write_text("".join(f"{list(s)}:{list(t)}\n" for s, t in beads), encoding="utf-8")
+        return str(path)
+
+    gold = [((i,), (i,)) for i in range(40)]
+    pred = write("pred.align", gold)
+    base = write("base.align", [((i,), ()) if i % 4 == 0 else ((i,), (i,)) for i in range(40)])
+    result = CliRunner().invoke(evaluate, ["align", "--gold", write("gold.align", gold), "--pred", pred,
+                                           "--baseline", base, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ALL"]["f1_strict"] == 1.0 and report["BASELINE"]["f1_strict"] < 1.0
+    assert report["paired"]["difference"] > 0 and report["paired"]["p"] < 0.05
+    text = CliRunner().invoke(evaluate, ["align", "--gold", str(tmp_path / "gold.align"), "--pred", pred,
+                                         "--baseline", base]).stdout
+    assert "strict F1 difference (pred - baseline) +" in text
+    missing = CliRunner().invoke(evaluate, ["align", "--gold", str(tmp_path / "gold.align"), "--pred", pred,
+                                            "--baseline", base, "--baseline", base])
+    assert missing.exit_code != 0 and "2 baseline documents" in missing.output
