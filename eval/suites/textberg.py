@@ -21,9 +21,11 @@ class Document(NamedTuple):
 
 
 def _lines(path: Path) -> list[str]:
+    """The sentences as ``align --presplit`` reads them: stripped (every Text+Berg line ends
+    in a space, which changes its embedding; Bertalign strips them too)."""
     if not path.is_file():
         raise InputError(path, "missing (is data_dir pointing at the shared data folder?)")
-    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    return [line.strip() for line in path.read_text(encoding="utf-8").rstrip("\n").split("\n")]
 
 
 def read_gold(path: Path) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
