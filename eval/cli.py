@@ -56,9 +56,10 @@ def align_cmd(gold, pred, baseline, as_json):
 
     gold_files, pred_files = _files(gold, "--gold"), _files(pred, "--pred")
     base_files = _files(baseline, "--baseline") if baseline else []
-    for option, files in (("predictions", pred_files), ("baseline documents", base_files or gold_files)):
-        if len(gold_files) != len(files):
-            raise UsageError(f"{len(gold_files)} gold documents but {len(files)} {option}")
+    if len(gold_files) != len(pred_files):
+        raise UsageError(f"{len(gold_files)} gold documents but {len(pred_files)} predictions")
+    if baseline and len(gold_files) != len(base_files):
+        raise UsageError(f"{len(gold_files)} gold documents but {len(base_files)} baseline documents")
     golds = [read_beads(f) for f in gold_files]
     preds = [read_beads(f) for f in pred_files]
     rows = [(g.name, score_alignment(gb, pb)) for g, gb, pb in zip(gold_files, golds, preds)]
