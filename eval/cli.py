@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from align.cliutil import handle_errors
+from align.cliutil import handle_errors, version_option
 from align.errors import InputError, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@version_option
 def main():
     """Score alignments, translations and sentence splitting against gold data.
 
