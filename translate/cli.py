@@ -96,7 +96,7 @@ def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
                    "and/or Russian side, giving kk-ru-en triples.")
 @click.option("--side", type=click.Choice(["kk", "ru", "both"]), default="kk", show_default=True,
               help="With --aligned: which side to translate. With both, the Russian side's translation "
-                   "goes to the field en_from_ru.")
+                   "goes to the field en_from_ru (in TMX: a second English <tuv>, each marked x-source).")
 @click.option("--batch", "list_file", type=click.Path(dir_okay=False), default=None,
               help="Translate many documents: a file with one path per line. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
