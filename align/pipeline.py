@@ -50,14 +50,16 @@ def _nowarn(message: str) -> None:
     pass
 
 
-def document_language(doc: Document, given: str | None, role: str, warn: Callable[[str], None]) -> str:
-    """The language to use for ``doc``: the given one (checked) or the detected one."""
+def document_language(doc: Document, given: str | None, role: str, warn: Callable[[str], None],
+                      option: str = "--src-lang/--tgt-lang") -> str:
+    """The language to use for ``doc``: the given one (checked) or the detected one.
+    ``option`` is the calling command's option that sets it, named in the error."""
     guess = detect_language(doc.text)
     if guess.note:
         warn(f"{doc.path}: {guess.note}")
     if given is None:
         if guess.lang == "unknown":
-            raise InputError(doc.path, "no letters to detect a language from; pass --src-lang/--tgt-lang")
+            raise InputError(doc.path, f"no letters to detect a language from; pass {option}")
         if guess.lang not in SPLIT_LANGS:
             warn(f"{doc.path}: looks like neither Kazakh nor Russian (detected {guess.lang!r})")
         return guess.lang

@@ -167,20 +167,20 @@ def _path_vertices(beads) -> np.ndarray:
     return np.array(points)
 
 
-def plot_heatmap(src_vecs, tgt_vecs, beads, path, *, max_pixels: int = 1000, title: str = "",
-                 src_lang: str = "kk", tgt_lang: str = "ru") -> None:
-    """Write a PNG of the sentence similarity matrix with the bead path drawn over it.
+def heatmap_figure(src_vecs, tgt_vecs, beads, *, max_pixels: int = 1000, title: str = "",
+                   src_lang: str = "kk", tgt_lang: str = "ru", mined: bool = False):
+    """The sentence similarity matrix with the alignment drawn over it, as a matplotlib Figure.
 
     The matrix is max-pooled down to at most ``max_pixels`` per side, and never finer
-    than the plot's own pixels (resampling would average a sharp match away); the
-    path is drawn at exact sentence coordinates, each step coloured by its bead's score.
+    than the plot's own pixels (resampling would average a sharp match away). A
+    monotonic alignment is a path at exact sentence coordinates, each step coloured by
+    its bead's score; ``mined`` pairs come in any order, so they are points, not a path.
+    The legend sits below the matrix, where it hides no cell.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
     from matplotlib.ticker import MaxNLocator
-    from PIL import Image
 
     src = np.asarray(src_vecs, dtype=np.float32)
     tgt = np.asarray(tgt_vecs, dtype=np.float32)
@@ -197,16 +197,25 @@ def plot_heatmap(src_vecs, tgt_vecs, beads, path, *, max_pixels: int = 1000, tit
     shown = ax.imshow(image, cmap="Greys", vmin=low, vmax=max(low + 1e-6, float(image.max())),
                       interpolation="nearest", aspect="auto",
                       extent=(0.5, image.shape[1] * factor + 0.5, image.shape[0] * factor + 0.5, 0.5))
-    corners = _path_vertices(beads)
-    steps = LineCollection(np.stack([corners[:-1], corners[1:]], axis=1), cmap="RdYlBu", norm=Normalize(0, 1),
-                           linewidths=max(1.0, min(2.0, 40 / max(1, len(beads)) ** 0.5)), alpha=0.9)
-    steps.set_array(np.array([b.score for b in beads]))
-    ax.add_collection(steps)
-    gaps = np.array([c for c, b in zip(corners[1:], beads) if not _matched(b)])
-    if 0 < len(gaps) <= 300:  # markers help in small documents and only clutter big ones
-        ax.scatter(gaps[:, 0], gaps[:, 1], marker="x", s=20, color="#b3261e", linewidths=1, zorder=3,
-                   label="end of a 1-0 / 0-1 bead")
-        ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    score_colours = dict(cmap="RdYlBu", norm=Normalize(0, 1))
+    if mined:
+        pairs = [b for b in beads if _matched(b)]
+        centres = np.array([(np.mean(b.tgt) + 1, np.mean(b.src) + 1) for b in pairs]).reshape(-1, 2)
+        scores = ax.scatter(centres[:, 0], centres[:, 1], c=[b.score for b in pairs], **score_colours,
+                            s=float(np.clip((0.45 * _AXES_PIXELS / max(n, m)) ** 2, 4, 100)), edgecolors="black",
+                            linewidths=0.4, zorder=3, label="mined pair (colour: score)")
+    else:
+        corners = _path_vertices(beads)
+        scores = LineCollection(np.stack([corners[:-1], corners[1:]], axis=1), **score_colours,
+                                linewidths=max(1.0, min(2.0, 40 / max(1, len(beads)) ** 0.5)), alpha=0.9)
+        scores.set_array(np.array([b.score for b in beads]))
+        ax.add_collection(scores)
+        gaps = np.array([c for c, b in zip(corners[1:], beads) if not _matched(b)])
+        if 0 < len(gaps) <= 300:  # markers help in small documents and only clutter big ones
+            ax.scatter(gaps[:, 0], gaps[:, 1], marker="x", s=20, color="#b3261e", linewidths=1, zorder=3,
+                       label="end of a 1-0 / 0-1 bead")
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(loc="outside lower center", fontsize=8, frameon=False)
     ax.set_xlim(0.5, m + 0.5)
     ax.set_ylim(n + 0.5, 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -214,10 +223,19 @@ def plot_heatmap(src_vecs, tgt_vecs, beads, path, *, max_pixels: int = 1000, tit
     ax.set_xlabel(f"{LANG_NAMES.get(tgt_lang, tgt_lang)} sentence ({m})")
     ax.set_ylabel(f"{LANG_NAMES.get(src_lang, src_lang)} sentence ({n})")
     note = f" — one pixel: max of {factor}×{factor} sentence pairs" if factor > 1 else ""
-    ax.set_title((title or "Sentence similarity and alignment path") + note, fontsize=10)
+    default_title = "Sentence similarity and mined pairs" if mined else "Sentence similarity and alignment path"
+    ax.set_title((title or default_title) + note, fontsize=10)
     fig.colorbar(shown, ax=ax, shrink=0.8, pad=0.01, label="cosine similarity")
-    fig.colorbar(steps, ax=ax, shrink=0.8, pad=0.01, label="bead score")
-    canvas = FigureCanvasAgg(fig)
+    fig.colorbar(scores, ax=ax, shrink=0.8, pad=0.01, label="bead score")
+    return fig
+
+
+def plot_heatmap(src_vecs, tgt_vecs, beads, path, **options) -> None:
+    """Write :func:`heatmap_figure` as a PNG, atomically and bounded in size."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(heatmap_figure(src_vecs, tgt_vecs, beads, **options))
     canvas.draw()
     image = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
     data = io.BytesIO()

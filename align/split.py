@@ -61,6 +61,8 @@ from razdel.segmenters.sentenize import (
 )
 from razdel.segmenters.sokr import HEAD_PAIR_SOKRS, HEAD_SOKRS, INITIALS, PAIR_SOKRS, SOKRS
 
+from .cliutil import version_option
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -428,10 +430,17 @@ def split_sentences(text: str, lang: str = "kk") -> list[Sentence]:
     return sentences
 
 
-@click.command()
-@click.option("--lang", type=click.Choice(["kk", "ru"]), default="kk", show_default=True)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["kk", "ru"]), default="kk", show_default=True,
+              help="Language whose abbreviation and punctuation rules apply.")
+@version_option
 def main(lang: str) -> None:
-    """Read text on stdin, print one sentence per line."""
+    """Read text on standard input, print one sentence per line.
+
+    \b
+    Example:
+      python -m align.split --lang ru < ru.txt > ru.sentences.txt
+    """
     for sentence in split_sentences(sys.stdin.read(), lang):
         click.echo(sentence.text)
 

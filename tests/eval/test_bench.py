@@ -91,13 +91,12 @@ def test_one_suite_ran_is_success_and_outputs_parse(data_dir, tmp_path):
     """split-ud runs (in its own process, as the CLI always does) while Text+Berg is
     absent: exit 0; JSON, CSV and PNG are written."""
     shutil.rmtree(data_dir / "textberg")
-    out = {ext: tmp_path / f"rows.{ext}" for ext in ("json", "csv", "png")}
+    out = {ext: tmp_path / f"rows.{ext}" for ext in ("csv", "png")}
     result = CliRunner().invoke(main, ["bench", "split-ud", "align-textberg", "--data-dir", str(data_dir),
-                                       "--json", str(out["json"]), "--csv", str(out["csv"]),
-                                       "--plot", str(out["png"])])
+                                       "--json", "--csv", str(out["csv"]), "--plot", str(out["png"])])
     assert result.exit_code == 0, result.output
-    assert "skip align-textberg" in result.output and "split-ud" in result.output
-    rows = json.loads(out["json"].read_text(encoding="utf-8"))
+    assert "skip align-textberg" in result.stderr and "split-ud" in result.stderr
+    rows = json.loads(result.stdout)
     assert [r["subset"] for r in rows] == ["kk", "ru-gsd", "ru-taiga"]
     assert all(list(r) == list(COLUMNS) and r["peak_rss_mb"] > 0 and 0 < r["quality"] <= 1 for r in rows)
     assert rows[0]["signature"].startswith("suite:split-ud|data:kk_ktb-ud-test.conllu:")
@@ -107,10 +106,26 @@ def test_one_suite_ran_is_success_and_outputs_parse(data_dir, tmp_path):
     assert out["png"].read_bytes().startswith(b"\x89PNG")
 
 
-def test_json_to_stdout_keeps_stdout_parseable(data_dir):
-    result = CliRunner().invoke(main, ["bench", "split-ud", "--data-dir", str(data_dir), "--json", "-"])
+def test_json_is_a_flag_like_the_other_subcommands(data_dir):
+    result = CliRunner().invoke(main, ["bench", "split-ud", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0
-    assert len(json.loads(result.stdout)) == 3
+    assert len(json.loads(result.stdout)) == 3  # the table went to stderr
+    assert "split-ud" in result.stderr
+    old_style = CliRunner().invoke(main, ["bench", "split-ud", "--data-dir", str(data_dir), "--json", "rows.json"])
+    assert old_style.exit_code == 2 and "--json > rows.json" in old_style.output
+
+
+def test_data_dir_defaults_to_the_project_and_messages_show_absolute_paths(tmp_path, monkeypatch):
+    from tests.conftest import SHARED_DATA
+
+    monkeypatch.chdir(tmp_path)  # somewhere else than the project
+    monkeypatch.delenv("KKRU_DATA", raising=False)
+    listing = CliRunner().invoke(main, ["bench", "--list"])
+    assert listing.output.splitlines()[0] == f"data folder: {SHARED_DATA.resolve()}"
+    monkeypatch.setenv("KKRU_DATA", str(tmp_path / "elsewhere"))
+    assert CliRunner().invoke(main, ["bench", "--list"]).output.startswith(f"data folder: {tmp_path / 'elsewhere'}\n")
+    result = CliRunner().invoke(main, ["bench", "align-textberg", "--data-dir", "rel"])
+    assert f"skip align-textberg: missing {tmp_path / 'rel' / 'textberg' / 'test'}" in result.output
 
 
 def test_two_align_configurations_share_the_data(data_dir):

@@ -132,9 +132,58 @@ def test_aligned_bitext_to_three_language_tmx(tiny_models, alignments, tmp_path)
     run("--aligned", alignments["jsonl"], "--model", tiny_models["nllb"], "--engine", "transformers", "-o", out)
     tus = list(ET.parse(out).getroot().iter("tu"))
     assert len(tus) == 3
-    assert all([tuv.get(XML_LANG) for tuv in tu.iter("tuv")] == ["kk", "ru", "en"] for tu in tus)
+    assert [[tuv.get(XML_LANG) for tuv in tu.iter("tuv")] for tu in tus] == [["kk", "ru", "en"], ["kk", "ru", "en"],
+                                                                            ["kk", "en"]]  # no empty Russian
     tsv = run("--aligned", alignments["tsv"], "--side", "ru", "--model", tiny_models["nllb"], "-q").stdout
     assert [len(line.split("\t")) for line in tsv.splitlines()] == [3, 3, 3]
+
+
+def test_aligned_both_sides_tmx_has_one_english_tuv_per_source(tiny_models, alignments, tmp_path):
+    out = tmp_path / "triples.tmx"
+    run("--aligned", alignments["tsv"], "--side", "both", "--model", tiny_models["nllb"], "--beam", "1",
+        "-f", "tmx", "-o", out)
+    tus = list(ET.parse(out).getroot().iter("tu"))
+
+    def variants(tu):
+        return [(tuv.get(XML_LANG), [p.text for p in tuv.findall("prop") if p.get("type") == "x-source"])
+                for tuv in tu.findall("tuv")]
+
+    assert variants(tus[0]) == [("kk", []), ("ru", []), ("en", ["kk"]), ("en", ["ru"])]
+    assert variants(tus[2]) == [("kk", []), ("en", ["kk"])]  # a 1-0 pair: no Russian, no English from it
+    assert all((seg.text or "").strip() for seg in ET.parse(out).getroot().iter("seg"))
+    assert [[(p.get("type"), p.text) for p in tu.findall("prop")] for tu in tus] == [
+        [("x-score", "0.9000")], [("x-score", "0.8000")], [("x-score", "0.1000")]]  # English is no <prop>
+
+
+def test_tsv_output_for_documents_and_aligned_pairs(tiny_models, kk_doc, alignments, tmp_path):
+    out = tmp_path / "kk.en.tsv"  # the suffix chooses tsv
+    run(kk_doc, "--model", tiny_models["nllb"], "--beam", "1", "-o", out, "-q")
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line) for line in run(kk_doc, "--model", tiny_models["nllb"], "--beam", "1", "-f", "jsonl",
+                                                "-q").stdout.splitlines()]
+    assert rows == [[r["source"], r["translation"]] for r in records]
+    pairs = run("--aligned", alignments["jsonl"], "--model", tiny_models["nllb"], "--beam", "1", "-f", "tsv", "-q")
+    assert [len(line.split("\t")) for line in pairs.stdout.splitlines()] == [3, 3, 3]
+
+
+def test_messages_name_translates_own_options(tmp_path):
+    digits = tmp_path / "digits.txt"
+    digits.write_text("12 345 678.\n", encoding="utf-8")
+    result = run(digits, ok=False)
+    assert result.exit_code == 1
+    assert "pass --from kk or --from ru" in result.output and "--src-lang" not in result.output
+    odd = tmp_path / "pairs.dat"  # no tab, no known suffix: the message says how to name it
+    odd.write_text("one column only\n", encoding="utf-8")
+    result = run("--aligned", odd, ok=False)
+    assert result.exit_code == 1 and "explicitly" not in result.output
+    assert "give it the matching suffix (.jsonl, .json, .tsv, .tmx, .xml)" in result.output
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(main, ["--version"], prog_name="translate")
+    assert result.exit_code == 0 and result.output == f"translate (kkru) {version('kkru')}\n"
 
 
 def test_batch_resumes_and_reports_a_bad_file(tiny_models, kk_doc, tmp_path):
@@ -168,4 +217,4 @@ def test_offline_model_error_is_one_line_exit_1(kk_doc, tmp_path):
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert "facebook/nllb-200-distilled-600M" in lines[0] and "huggingface-cli download" in lines[0]
+    assert "`hf download facebook/nllb-200-distilled-600M`" in lines[0]  # the CLI huggingface-hub ships now
