@@ -68,7 +68,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
               help="Align many pairs: a file of 'kk_path<TAB>ru_path' lines. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes.")
+              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes, redoing "
+                   "pairs whose inputs or options changed (older outputs of another format: stale.tsv).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk embedding cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
