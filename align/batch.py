@@ -15,7 +15,6 @@ they are left in place, never deleted.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import hashlib
 import json
 from collections import Counter
@@ -95,9 +94,16 @@ def _content_hash(paths: list[str]) -> str | None:
 
 
 def stale_files(out: Path, stems: list[str], owned: set[str]) -> list[Path]:
-    """Files ``<stem>.*`` in ``out`` whose names no current result owns: outputs of a
-    format no longer asked for, or of an input that failed this time."""
-    return sorted(p for stem in stems for p in out.glob(f"{glob.escape(stem)}.*") if p.name not in owned)
+    """Files ``<stem>.<anything>`` in ``out`` whose names no current result owns: outputs
+    of a format no longer asked for, or of an input that failed this time. One listing
+    of the folder rather than a glob per stem: batches run to thousands of inputs."""
+    wanted = set(stems)
+    stale = []
+    for path in out.iterdir():
+        parts = path.name.split(".")
+        if path.name not in owned and any(".".join(parts[:i]) in wanted for i in range(1, len(parts))):
+            stale.append(path)
+    return sorted(stale)
 
 
 def read_pairs(list_path: str) -> list[PairJob]:
@@ -178,8 +184,8 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
               warn: Callable[[str], None] = lambda m: None) -> BatchSummary:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".*.tmp"):  # left by a killed run mid-write
-        stale.unlink(missing_ok=True)
+    for leftover in out.glob(".*.tmp"):  # left by a killed run mid-write
+        leftover.unlink(missing_ok=True)
     summary = BatchSummary()
     settings = {"format": fmt, "model": encoder.name, "min_score": min_score, "options": dataclasses.asdict(options)}
     rows: list[dict] = []
