@@ -188,3 +188,18 @@ def test_read_only_out_dir_fails_before_the_model_loads(tmp_path):
     finally:
         locked.chmod(0o755)
     assert result.exit_code == 1 and f"{locked / 'out'}: no permission to write in {locked}" in result.stderr
+
+
+def test_batch_redoes_pairs_of_another_toolkit_version(tmp_path, monkeypatch):
+    import json
+
+    import align.batch
+
+    pairs = make_pairs(tmp_path, 2)
+    out = tmp_path / "out"
+    assert batch(pairs, out).exit_code == 0
+    summary = next(out.glob("kk_0-*.json"))  # as an older version wrote it: no resume key
+    summary.write_text(json.dumps({k: v for k, v in json.loads(summary.read_text()).items() if k != "resume_key"}))
+    assert "1 aligned (1 redone: no resume key 1), 1 already done" in batch(pairs, out).stderr
+    monkeypatch.setattr(align.batch, "__version__", "99.0")
+    assert "2 aligned (2 redone: options changed 2), 0 already done" in batch(pairs, out).stderr
