@@ -2,23 +2,31 @@
 documents, resumable, and one bad pair never stops the rest.
 
 Each finished pair leaves its alignment file and a small ``.json`` summary,
-both written atomically; a rerun skips pairs whose summary exists. Failures go
-to ``failures.tsv`` with the reason; ``report.tsv`` lists every pair and
-``index.html`` links every pair's HTML report.
+both written atomically. The summary records a resume key (a hash of both
+inputs' bytes and one of every option the output depends on); a rerun skips a
+pair only while its key still holds and its outputs are there, and redoes it
+otherwise, saying why. A failed pair leaves none of its files behind. Failures
+go to ``failures.tsv`` with the reason; ``report.tsv`` lists every pair,
+``index.html`` links every pair's HTML report, and ``stale.tsv`` lists files
+of earlier runs that no current result owns (another format, a failed pair):
+they are left in place, never deleted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from tqdm.auto import tqdm
 
+from . import __version__
 from .errors import InputError, ToolkitError
-from .formats import write_alignment, write_atomic
+from .formats import remove_files, write_alignment, write_atomic
 from .pipeline import AlignOptions, align_documents, document_language, document_sentences
 from .report import render_index
 from .text import read_document
@@ -38,6 +46,64 @@ class BatchSummary:
     done: int = 0
     skipped: int = 0
     failed: int = 0
+    redone: Counter = field(default_factory=Counter)  # why finished outputs were made again
+    stale: list[Path] = field(default_factory=list)  # files of earlier runs no current result owns
+
+    def counts(self, verb: str) -> str:
+        """E.g. "3 aligned (2 redone: inputs changed 1, options changed 1), 5 already done, 0 failed"."""
+        redone = ""
+        if self.redone:
+            reasons = ", ".join(f"{reason} {n}" for reason, n in self.redone.items())
+            redone = f" ({sum(self.redone.values())} redone: {reasons})"
+        return f"{self.done} {verb}{redone}, {self.skipped} already done, {self.failed} failed"
+
+
+@dataclass(frozen=True)
+class ResumeKey:
+    """What one output depends on; a recorded key that differs means "redo"."""
+
+    inputs: str | None  # hash over the input files' bytes; None when one cannot be read
+    options: str  # hash over every setting that shapes the output, the toolkit version included
+
+    @classmethod
+    def of(cls, paths: list[str], settings: dict) -> "ResumeKey":
+        settings = {**settings, "version": __version__}
+        options = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+        return cls(_content_hash(paths), options)
+
+    def redo_reason(self, recorded: dict | None) -> str | None:
+        """Why an output made under the ``recorded`` key is out of date, or None when it holds."""
+        if not recorded:
+            return "no resume key"  # written by a version that did not record one
+        if self.inputs is None or recorded.get("inputs") != self.inputs:
+            return "inputs changed"
+        if recorded.get("options") != self.options:
+            return "options changed"
+        return None
+
+
+def _content_hash(paths: list[str]) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        for path in paths:
+            with open(path, "rb") as fh:
+                digest.update(hashlib.file_digest(fh, "sha256").digest())
+    except OSError:
+        return None  # the run itself reports why the file cannot be read
+    return digest.hexdigest()
+
+
+def stale_files(out: Path, stems: list[str], owned: set[str]) -> list[Path]:
+    """Files ``<stem>.<anything>`` in ``out`` whose names no current result owns: outputs
+    of a format no longer asked for, or of an input that failed this time. One listing
+    of the folder rather than a glob per stem: batches run to thousands of inputs."""
+    wanted = set(stems)
+    stale = []
+    for path in out.iterdir():
+        parts = path.name.split(".")
+        if path.name not in owned and any(".".join(parts[:i]) in wanted for i in range(1, len(parts))):
+            stale.append(path)
+    return sorted(stale)
 
 
 def read_pairs(list_path: str) -> list[PairJob]:
@@ -99,41 +165,69 @@ def _pre_embed(pairs: list, encoder, options: AlignOptions) -> None:
         encoder.encode(texts)
 
 
+def _earlier_result(out: Path, job: PairJob) -> dict | None:
+    """The summary a finished earlier run left for ``job`` (None when there is none)."""
+    try:
+        return json.loads((out / f"{job.name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _owned(row: dict) -> set[str]:
+    """Names (in the output folder) of the files a finished pair's summary stands for."""
+    names = {f"{row['name']}.json", *(Path(p).name for p in row.get("outputs", []))}
+    return names | ({row["report"]} if row.get("report") else set())
+
+
 def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str, fmt: str, *,
               min_score: float | None = None, chunk: int = 8, quiet: bool = False,
               warn: Callable[[str], None] = lambda m: None) -> BatchSummary:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".*.tmp"):  # left by a killed run mid-write
-        stale.unlink(missing_ok=True)
+    for leftover in out.glob(".*.tmp"):  # left by a killed run mid-write
+        leftover.unlink(missing_ok=True)
     summary = BatchSummary()
+    settings = {"format": fmt, "model": encoder.name, "min_score": min_score, "options": dataclasses.asdict(options)}
     rows: list[dict] = []
-    todo = []
+    todo: list[tuple[PairJob, ResumeKey, str | None]] = []
     for job in jobs:
-        meta = out / f"{job.name}.json"
-        if meta.exists():
-            rows.append(json.loads(meta.read_text(encoding="utf-8")) | {"status": "done (earlier run)"})
+        key = ResumeKey.of([job.src, job.tgt], settings)
+        earlier = _earlier_result(out, job)
+        if earlier is None:
+            todo.append((job, key, None))
+            continue
+        reason = key.redo_reason(earlier.get("resume_key"))
+        if reason is None and not all((out / name).exists() for name in _owned(earlier)):
+            reason = "outputs missing"
+        if reason is None:
+            rows.append(earlier | {"status": "done (earlier run)"})
             summary.skipped += 1
         else:
-            todo.append(job)
+            todo.append((job, key, reason))
     bar = tqdm(total=len(todo), desc="aligning pairs", unit="pair", disable=quiet or None, leave=False)
     for start in range(0, len(todo), chunk):
         group = todo[start:start + chunk]
-        pairs = [_read_pair(job) for job in group]
+        pairs = [_read_pair(job) for job, _, _ in group]
         _pre_embed(pairs, encoder, options)
-        for job, pair in zip(group, pairs):
+        for (job, key, redo_reason), pair in zip(group, pairs):
+            written: list[Path] = []
             try:
                 if isinstance(pair, Exception):
                     raise pair
                 alignment = align_documents(*pair, encoder, options)
                 outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score,
                                           meta=fmt == "jsonl")
+                written += outputs
                 if fmt != "html":  # every pair gets a report, linked from index.html
-                    write_alignment(alignment, "html", out / f"{job.name}.html", min_score=min_score)
-                row = _summary(job, alignment, outputs) | {"report": f"{job.name}.html"}
+                    written += write_alignment(alignment, "html", out / f"{job.name}.html", min_score=min_score)
+                row = _summary(job, alignment, outputs) | {"report": f"{job.name}.html",
+                                                           "resume_key": dataclasses.asdict(key)}
                 write_atomic(out / f"{job.name}.json", json.dumps(row, ensure_ascii=False, indent=1))
                 summary.done += 1
+                if redo_reason:
+                    summary.redone[redo_reason] += 1
             except Exception as exc:  # one bad pair must not stop thousands of others
+                remove_files([*written, out / f"{job.name}.json"])  # no half result, nothing claims "done"
                 reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
                 row = {"name": job.name, "src": job.src, "tgt": job.tgt, "status": "failed", "reason": reason}
                 summary.failed += 1
@@ -141,11 +235,16 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
             rows.append(row)
             bar.update(1)
     bar.close()
-    _write_reports(out, rows)
+    owned = set().union(*(_owned(row) for row in rows if row["status"] != "failed"))
+    summary.stale = stale_files(out, [job.name for job in jobs], owned)
+    if summary.stale:
+        warn(f"{len(summary.stale)} file(s) of earlier runs belong to no current result (another format, "
+             f"or a pair that failed): left in place, listed in {out / 'stale.tsv'}")
+    _write_reports(out, rows, summary.stale)
     return summary
 
 
-def _write_reports(out: Path, rows: list[dict]) -> None:
+def _write_reports(out: Path, rows: list[dict], stale: list[Path]) -> None:
     columns = ["name", "status", "src", "tgt", "src_lang", "tgt_lang", "src_sentences", "tgt_sentences",
                "beads", "mean_score", "verdict", "reason"]
     lines = ["\t".join(columns)]
@@ -154,4 +253,5 @@ def _write_reports(out: Path, rows: list[dict]) -> None:
     write_atomic(out / "report.tsv", "\n".join(lines) + "\n")
     failed = [r for r in rows if r["status"] == "failed"]
     write_atomic(out / "failures.tsv", "".join(f"{r['src']}\t{r['tgt']}\t{r['reason']}\n" for r in failed))
+    write_atomic(out / "stale.tsv", "".join(f"{path}\n" for path in stale))
     write_atomic(out / "index.html", render_index(rows))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from .cliutil import device_option, handle_errors, info, version_option, warn
+from .cliutil import EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, version_option, warn
 from .encoders import DEFAULT_MODEL
-from .formats import FORMATS
+from .formats import FORMATS, check_writable, remove_files
 from .pipeline import AlignOptions, align_documents
 from .search import AlignConfig
 
@@ -32,7 +32,8 @@ def _summary_line(alignment, seconds: float) -> str:
             f"mean score {mean:.3f}; {seconds:.1f}s with {info.get('model')}")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+               epilog=EXIT_STATUS_HELP)
 @click.argument("documents", nargs=-1, metavar="KK_DOC RU_DOC")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True,
               help="Output format: tsv (kk text, ru text, score), jsonl (a first {\"meta\": ...} line with the "
@@ -68,7 +69,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
               help="Align many pairs: a file of 'kk_path<TAB>ru_path' lines. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes.")
+              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes, redoing "
+                   "pairs whose inputs or options changed (older outputs of another format: stale.tsv).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk embedding cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
@@ -113,6 +115,11 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         raise click.UsageError("-f moses writes two files: give a prefix with -o")
     if debug and (fmt != "jsonl" or pairs_file):
         raise click.UsageError("--debug adds diagnostics to the meta line of one -f jsonl output")
+    for path in (output, plot):  # before any work: a bad output path must not cost a run
+        if path:
+            check_writable(path)
+    if out_dir:
+        check_writable(out_dir, folder=True)
 
     say = (lambda m: None) if quiet else warn
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
@@ -138,9 +145,8 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         jobs = read_pairs(pairs_file)
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
         result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
-        info(f"{result.done} aligned, {result.skipped} already done, {result.failed} failed "
-             f"(see {out_dir}/report.tsv)", quiet)
-        raise SystemExit(1 if result.failed and not result.done and not result.skipped else 0)
+        info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
+        raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
 
     from .text import read_document
 
@@ -149,13 +155,19 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     started = time.perf_counter()
     encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
     alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
-    write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
-    if plot:
-        from .report import plot_heatmap
+    written: list[Path] = []
+    try:  # all outputs or none: a failed plot takes back the alignment written before it
+        written += write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
+        if plot:
+            from .report import plot_heatmap
 
-        # Served by the embedding cache (in memory even with --no-cache): no model call.
-        plot_heatmap(encoder.encode(list(alignment.src_sentences)), encoder.encode(list(alignment.tgt_sentences)),
-                     alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
-                     src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang,
-                     mined=alignment.info.get("mode") == "mine")
+            # Served by the embedding cache (in memory even with --no-cache): no model call.
+            plot_heatmap(encoder.encode(list(alignment.src_sentences)),
+                         encoder.encode(list(alignment.tgt_sentences)),
+                         alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
+                         src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang,
+                         mined=alignment.info.get("mode") == "mine")
+    except BaseException:
+        remove_files(written)
+        raise
     info(_summary_line(alignment, time.perf_counter() - started), quiet)

@@ -61,6 +61,22 @@ def version_option(command):
     return click.version_option(package_name="kkru", message="%(prog)s (kkru) %(version)s")(command)
 
 
+# Exit status of a run over many inputs: scripts must notice a partial result.
+BATCH_SOME_FAILED = 3
+EXIT_STATUS_HELP = (
+    "\b\nExit status: 0 all done; 1 bad input or options (with --batch: nothing succeeded); "
+    "2 usage error;\n3 with --batch: some inputs failed and the rest succeeded (see OUT_DIR/failures.tsv)."
+)
+
+
+def batch_exit_code(succeeded: int, failed: int) -> int:
+    """0 when nothing failed, 1 when nothing succeeded (done now or in an earlier run),
+    else BATCH_SOME_FAILED."""
+    if not failed:
+        return 0
+    return BATCH_SOME_FAILED if succeeded else 1
+
+
 device_option = click.option(
     "--device", default="auto", show_default=True,
     type=click.Choice(["auto", "cpu", "cuda"]), help="Where models run; auto picks cuda when available.")

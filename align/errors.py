@@ -20,6 +20,17 @@ class InputError(ToolkitError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class OutputError(ToolkitError, OSError):
+    """An output file or folder cannot be written (no permission, not a folder, disk full...);
+    the message names the user's path, never a temporary file. Still an OSError, so
+    library callers that caught write failures as OSError keep working."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
 class ModelError(ToolkitError):
     """A model cannot be loaded (not cached offline, wrong kind, bad directory)."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from align import __version__
 from align.beads import Alignment, Bead
-from align.errors import FormatError, InputError, UsageError
+from align.errors import FormatError, InputError, OutputError, UsageError
 
 FORMATS: tuple[str, ...] = ("vecalign", "tsv", "jsonl", "moses", "tmx", "html")
 
@@ -223,25 +223,48 @@ def render(
     return _render_tmx(alignment, beads)
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8, newlines untouched) so ``path`` is either old or complete.
+def check_writable(path: str | Path, *, folder: bool = False) -> None:
+    """Fail before any work when ``path`` (a file, or with ``folder`` a folder) could
+    not be written later: the nearest existing folder on its way must let us add
+    entries (missing folders below it are created when writing)."""
+    target = Path(path)
+    if target.exists() and target.is_dir() != folder:
+        raise OutputError(path, "is a folder, not a file" if target.is_dir() else "is a file, not a folder")
+    existing = target if folder else target.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(path, f"{existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(path, f"no permission to write in {existing}")
 
-    The temporary file lives in the target directory so ``os.replace`` is a
-    same-filesystem rename; it is created through ``os.open`` so the final file
-    gets the usual umask-derived mode rather than mkstemp's 0600.
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8, newlines untouched) so ``path`` is either old or complete.
+
+    Missing parent folders are created. The temporary file lives in the target
+    directory so ``os.replace`` is a same-filesystem rename; it is created through
+    ``os.open`` so the final file gets the usual umask-derived mode rather than
+    mkstemp's 0600. Failures raise :class:`OutputError` naming ``path``, not the
+    temporary file.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(path, exc.strerror or str(exc)) from None
         raise
     try:  # make the rename itself durable; not every platform/filesystem allows it
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -267,17 +290,21 @@ def write_alignment(
     """Render and write; ``path`` None means stdout. Returns the files written.
 
     For ``moses`` ``path`` is a prefix and two files ``PREFIX.<lang>`` are written
-    (each atomically).
+    (each atomically; when the second fails, the first is removed again).
     """
     rendered = render(alignment, fmt, min_score=min_score, meta=meta, debug=debug)
     if isinstance(rendered, dict):
         if path is None:
             raise FormatError("moses writes two files: give an output path prefix, not stdout")
-        written = []
-        for suffix, text in rendered.items():
-            target = Path(f"{path}.{suffix}")
-            write_atomic(target, text)
-            written.append(target)
+        written: list[Path] = []
+        try:
+            for suffix, text in rendered.items():
+                target = Path(f"{path}.{suffix}")
+                write_atomic(target, text)
+                written.append(target)
+        except BaseException:
+            remove_files(written)
+            raise
         return written
     if path is None:
         sys.stdout.write(rendered)
@@ -285,6 +312,12 @@ def write_alignment(
         return []
     write_atomic(path, rendered)
     return [Path(path)]
+
+
+def remove_files(paths) -> None:
+    """Take back the outputs of a run that failed, so no half result is left."""
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- readers

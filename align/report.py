@@ -12,7 +12,6 @@ import base64
 import hashlib
 import io
 import math
-import os
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -23,6 +22,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .beads import Alignment, Bead
+from .formats import write_atomic
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANG_NAMES = {"kk": "Kazakh", "ru": "Russian", "en": "English", "de": "German", "fr": "French",
@@ -243,7 +243,4 @@ def plot_heatmap(src_vecs, tgt_vecs, beads, path, **options) -> None:
     if data.tell() > _MAX_PNG_BYTES:  # a big noisy matrix: a 256-colour palette keeps the file small
         data = io.BytesIO()
         image.quantize(256).save(data, format="PNG", optimize=True)
-    target = Path(path)  # written atomically, like every other output of the toolkit
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temp.write_bytes(data.getvalue())
-    os.replace(temp, target)
+    write_atomic(path, data.getvalue())  # like every other output: atomic, folders created

@@ -3,15 +3,18 @@ for aligned kk-ru bitext, one translation per sentence, layout kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import time
 from pathlib import Path
 
 import click
 
-from align.cliutil import device_option, handle_errors, info, progress, version_option, warn
+from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, progress,
+                           version_option, warn)
 from align.errors import InputError, ModelError, ToolkitError, UsageError
-from align.formats import write_atomic
+from align.formats import check_writable, remove_files, write_atomic
 
 from .engines import DEFAULT_MODEL, ENGINES
 from .families import LANGUAGES
@@ -53,18 +56,20 @@ def _read_list(list_file: str) -> list[str]:
     return entries
 
 
-def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
-    """``<stem>.<tgt><suffix>``; a stem shared by two inputs gets a short hash of the path."""
+def _output_stems(paths: list[str], tgt: str) -> list[str]:
+    """``<stem>.<tgt>`` (the output adds its format's suffix); a stem shared by two
+    inputs gets a short hash of the path."""
     stems = [Path(p).stem for p in paths]
     names = []
     for path, stem in zip(paths, stems):
         if stems.count(stem) > 1:
             stem = f"{stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
-        names.append(f"{stem}.{tgt}{SUFFIX[fmt]}")
+        names.append(f"{stem}.{tgt}")
     return names
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+               epilog=EXIT_STATUS_HELP)
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
 @click.option("--from", "src", type=click.Choice(["auto", "kk", "ru"]), default="auto", show_default=True,
               help="Language of the documents; auto detects it per document.")
@@ -101,7 +106,7 @@ def _output_names(paths: list[str], tgt: str, fmt: str) -> list[str]:
               help="Translate many documents: a file with one path per line. Needs --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="Folder for --batch (or several DOCs) outputs, report.tsv and failures.tsv; rerunning "
-                   "skips files already translated.")
+                   "skips files already translated with the same input and options.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk translation cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Cache folder for translations and converted models (default ~/.cache/kkru, or $KKRU_CACHE).")
@@ -140,6 +145,10 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
     if out_dir and aligned:
         raise UsageError("--aligned writes one file: use -o, not --out-dir")
     fmt = fmt or _FORMAT_BY_SUFFIX.get(Path(output).suffix.lower() if output else "", "text")
+    if output:  # before the model loads: a bad output path must not cost a run
+        check_writable(output)
+    if out_dir:
+        check_writable(out_dir, folder=True)
 
     say = (lambda m: None) if quiet else warn
     options = dict(model=model, engine=engine, device=device, beam=beam, max_length=max_length,
@@ -237,8 +246,11 @@ def _translate_aligned(session: _Session, path: str, side: str, tgt: str, fmt: s
 
 def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt: str, out_dir: str,
                     say, quiet) -> None:
-    """Each input to its own file, written atomically, so an existing output means
-    finished: a rerun skips it. A failing file is reported and the rest go on."""
+    """Each input to its own file, written atomically, then a ``<stem>.<tgt>.json``
+    beside it with the resume key (the input's bytes, languages, model, decoding
+    options, format, toolkit version): a rerun skips a file only while its key holds.
+    A failing file is reported, leaves none of its files, and the rest go on."""
+    from align.batch import BatchSummary, ResumeKey, stale_files
     from align.text import read_document
 
     from .document import Stats, translate_document
@@ -247,34 +259,68 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    total, rows = Stats(), []
-    done = skipped = 0
-    for path, name in zip(paths, _output_names(paths, tgt, fmt)):
-        target = out / name
-        if target.exists():
+    settings = {"from": src, "to": tgt, "format": fmt,
+                **{name: session.options[name] for name in ("model", "engine", "beam", "max_length")}}
+    total, rows, summary, owned = Stats(), [], BatchSummary(), set()
+    stems = _output_stems(paths, tgt)
+    for path, stem in zip(paths, stems):
+        target, record = out / f"{stem}{SUFFIX[fmt]}", out / f"{stem}.json"
+        key = ResumeKey.of([path], settings)
+        reason = None
+        if record.exists():
+            reason = key.redo_reason(_read_record(record).get("resume_key"))
+            if reason is None and not target.exists():
+                reason = "outputs missing"
+        elif target.exists():
+            reason = "no resume key"  # written by a version that kept no record
+        if record.exists() and reason is None:
             rows.append((path, "done (earlier run)", str(target), ""))
-            skipped += 1
+            owned |= {target.name, record.name}
+            summary.skipped += 1
             continue
+        written: list[Path] = []
         try:
             doc = read_document(path, warn=say)
             result = translate_document(doc, _document_language(doc, src, say), tgt, **session.run_options())
             write_atomic(target, render_document(result, fmt))
+            written.append(target)
+            write_atomic(record, json.dumps({"input": path, "output": target.name,
+                                             "resume_key": dataclasses.asdict(key)}, ensure_ascii=False, indent=1))
             total.add(result.stats)
             _report_empty(result.stats, path, say)
             rows.append((path, "done", str(target), ""))
-            done += 1
+            owned |= {target.name, record.name}
+            summary.done += 1
+            if reason:
+                summary.redone[reason] += 1
         except (ModelError, UsageError):  # the model or the options: no other file can do better
             raise
         except ToolkitError as exc:
+            remove_files([*written, record])  # no half result, nothing claims "done"
             say(f"{path} failed: {exc}")
             rows.append((path, "failed", "", str(exc)))
+            summary.failed += 1
     failed = [r for r in rows if r[1] == "failed"]
+    summary.stale = stale_files(out, stems, owned)
+    if summary.stale:
+        say(f"{len(summary.stale)} file(s) of earlier runs belong to no current result (another format, "
+            f"or a file that failed): left in place, listed in {out / 'stale.tsv'}")
     write_atomic(out / "report.tsv", "path\tstatus\toutput\treason\n"
                  + "".join("\t".join(c.replace("\t", " ") for c in r) + "\n" for r in rows))
     write_atomic(out / "failures.tsv", "".join(f"{r[0]}\t{r[3]}\n" for r in failed))
-    if done:
-        info(_summary(total, f"from {done} files", session.options["model"], session.translator.engine,
+    write_atomic(out / "stale.tsv", "".join(f"{path}\n" for path in summary.stale))
+    if summary.done:
+        info(_summary(total, f"from {summary.done} files", session.options["model"], session.translator.engine,
                       time.perf_counter() - started), quiet)
-    info(f"{done} translated, {skipped} already done, {len(failed)} failed (see {out}/report.tsv)", quiet)
-    if failed and not done and not skipped:
-        raise SystemExit(1)
+    info(f"{summary.counts('translated')} (see {out}/report.tsv)", quiet)
+    code = batch_exit_code(summary.done + summary.skipped, summary.failed)
+    if code:
+        raise SystemExit(code)
+
+
+def _read_record(path: Path) -> dict:
+    """A finished file's record; an unreadable one counts as no record."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -1,6 +1,7 @@
 """The `align` command end to end: formats, options, exit codes and messages."""
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -165,3 +166,97 @@ def test_debug_puts_diagnostics_in_the_meta_line_as_json(tmp_path):
     assert {"levels", "band_cells", "slope"} <= debug.keys()
     result = run(kk, ru, "--debug", "-o", tmp_path / "out.tsv")
     assert result.exit_code == 2 and "-f jsonl" in result.stderr and not (tmp_path / "out.tsv").exists()
+
+
+def test_help_gives_the_exit_statuses():
+    assert "3 with --batch: some inputs failed" in " ".join(run("--help").stdout.split())
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fail the test if a model loads: output paths must be checked before any work."""
+    import align.encoders
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model must not load")
+
+    monkeypatch.setattr(align.encoders, "load_encoder", refuse)
+
+
+@pytest.mark.parametrize("option", ["-o", "--plot"])
+def test_unwritable_output_fails_before_any_work(tmp_path, no_model, option):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "sub" / "out.tsv"
+    result = run(KK_SEED, RU_SEED, option, target)
+    assert result.exit_code == 1
+    assert f"{target}: {blocker} is a file, not a folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_moses_prefix_is_checked_before_any_work(tmp_path, no_model):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = run(KK_SEED, RU_SEED, "-f", "moses", "-o", blocker / "corpus")
+    assert result.exit_code == 1 and f"{blocker / 'corpus'}: " in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_output_folder_fails_before_any_work(tmp_path, no_model):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = run(KK_SEED, RU_SEED, "-o", locked / "out.tsv")
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == 1 and f"{locked / 'out.tsv'}: no permission to write in {locked}" in result.stderr
+
+
+def test_plot_into_missing_folders_is_written(tmp_path):
+    out, plot = tmp_path / "a" / "out.tsv", tmp_path / "b" / "c" / "plot.png"
+    result = run(KK_SEED, RU_SEED, "-o", out, "--plot", plot, "-q")
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0 and plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_failed_plot_takes_back_the_alignment(tmp_path, monkeypatch):
+    import align.report
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(args[3]))
+
+    monkeypatch.setattr(align.report, "plot_heatmap", disk_full)
+    out, plot = tmp_path / "out.tsv", tmp_path / "plot.png"
+    result = run(KK_SEED, RU_SEED, "-o", out, "--plot", plot, "-q")
+    assert result.exit_code == 1 and f"{plot}: No space left on device" in result.stderr
+    assert list(tmp_path.iterdir()) == [], "no half result is left"
+
+
+def test_failed_moses_write_takes_back_both_files(tmp_path, monkeypatch):
+    import align.formats
+
+    real, calls = align.formats.write_atomic, []
+
+    def second_fails(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        real(path, data)
+
+    monkeypatch.setattr(align.formats, "write_atomic", second_fails)
+    result = run(KK_SEED, RU_SEED, "-f", "moses", "-o", tmp_path / "corpus", "-q")
+    assert result.exit_code == 1 and "corpus.ru: No space left on device" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_errors_name_the_users_path_not_a_temp_file(tmp_path, monkeypatch):
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    out = tmp_path / "out.tsv"
+    result = run(KK_SEED, RU_SEED, "-o", out, "-q")
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith(f"{out}: No space left on device") and ".tmp" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -194,13 +194,57 @@ def test_batch_resumes_and_reports_a_bad_file(tiny_models, kk_doc, tmp_path):
     listing.write_text(f"{kk_doc}\nmissing.txt\nempty.txt\n# a comment\n{ru}\n", encoding="utf-8")
     out = tmp_path / "english"
     args = ["--batch", listing, "--out-dir", out, "--model", tiny_models["nllb"], "--beam", "1", "-f", "jsonl"]
-    first = run(*args)
+    first = run(*args, ok=False)
+    assert first.exit_code == 3, "some files failed: scripts must notice"
     assert sorted(p.name for p in out.glob("*.jsonl")) == ["kk.en.jsonl", "ru.en.jsonl"]
     failures = (out / "failures.tsv").read_text(encoding="utf-8").splitlines()
     assert len(failures) == 2 and "missing.txt" in failures[0] and "empty" in failures[1]
     assert "2 translated, 0 already done, 2 failed" in first.stderr
-    second = run(*args)
-    assert "0 translated, 2 already done, 2 failed" in second.stderr
+    second = run(*args, ok=False)
+    assert second.exit_code == 3 and "0 translated, 2 already done, 2 failed" in second.stderr
+
+
+def test_batch_redoes_what_changed_and_lists_stale_outputs(tiny_models, kk_doc, tmp_path):
+    ru = tmp_path / "ru.txt"
+    ru.write_text(RU_SEED, encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{kk_doc}\n{ru}\n", encoding="utf-8")
+    out = tmp_path / "english"
+    args = ["--batch", listing, "--out-dir", out, "--model", tiny_models["nllb"], "--beam", "1"]
+    run(*args, "-f", "jsonl")
+    before = len((out / "ru.en.jsonl").read_text(encoding="utf-8").splitlines())
+    ru.write_text(". ".join(RU_SEED.split(". ")[:2]) + ".\n", encoding="utf-8")  # the input shrank
+    changed = run(*args, "-f", "jsonl")
+    assert "1 translated (1 redone: inputs changed 1), 1 already done, 0 failed" in changed.stderr
+    assert len((out / "ru.en.jsonl").read_text(encoding="utf-8").splitlines()) < before
+    other_format = run(*args, "-f", "text")
+    assert "2 translated (2 redone: options changed 2), 0 already done" in other_format.stderr
+    stale = (out / "stale.tsv").read_text(encoding="utf-8").splitlines()
+    assert stale == [str(out / "kk.en.jsonl"), str(out / "ru.en.jsonl")] and "stale.tsv" in other_format.stderr
+    assert all(Path(p).exists() for p in stale), "stale outputs are left in place"
+    assert "0 translated, 2 already done" in run(*args, "-f", "text").stderr
+    assert "2 translated (2 redone: options changed 2)" in run(*args, "-f", "text", "--beam", "2").stderr
+
+
+def test_batch_where_every_file_fails_exits_1(tiny_models, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("missing.txt\nalso-missing.txt\n", encoding="utf-8")
+    result = run("--batch", listing, "--out-dir", tmp_path / "o", "--model", tiny_models["nllb"], ok=False)
+    assert result.exit_code == 1 and "0 translated, 0 already done, 2 failed" in result.stderr
+
+
+def test_help_gives_the_exit_statuses():
+    assert "3 with --batch: some inputs failed" in " ".join(run("--help").stdout.split())
+
+
+@pytest.mark.parametrize("option", ["-o", "--out-dir"])
+def test_unwritable_output_fails_before_the_model_loads(kk_doc, tmp_path, option):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "sub" / "out.txt"
+    result = run(kk_doc, "--model", tmp_path / "no-such-model", option, target, ok=False)
+    assert result.exit_code == 1
+    assert f"{target}: {blocker} is a file, not a folder" in result.stderr
 
 
 def test_usage_errors_exit_2(tiny_models, kk_doc, tmp_path):
