@@ -36,6 +36,7 @@ _LATIN_KK_PREFIX = re.compile(r"^(?:qazaq|qyzmet|ynty|mäsele|masele)")  # Qazaq
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_OTHER_Q_LANGUAGES = re.compile(r"[OoGg][ʻ'’‘][^\W\d_]|[ëËəƏǎěǐǒǔǚ]")
 # Below this confidence lingua's all-language detector is guessing (short text):
 # one of the languages we expect is then the likelier answer.
 _FULL_DETECTOR_SURE = 0.5
@@ -103,7 +104,11 @@ def _latin_kazakh_evidence(text: str) -> int:
 
 def _is_latin_kazakh(text: str) -> bool:
     """The 2018/2021 alphabet (its letters, one of them ñ, ū or a q that Turkish and
-    German lack) or ASCII transliteration (Kazakh words and q in every tenth word)."""
+    German lack) or ASCII transliteration (Kazakh words and q in every tenth word), in
+    text without the letters of other languages rich in q (Uzbek oʻ gʻ, Albanian ë,
+    Azerbaijani ə, pinyin's tones)."""
+    if _OTHER_Q_LANGUAGES.search(text):
+        return False
     special = sum(ch in KAZAKH_LATIN for ch in text)
     if special >= 0.02 * len(_LATIN.findall(text)) and re.search(r"[ñūÑŪ]|q(?!u)", text, re.IGNORECASE):
         return True
@@ -113,7 +118,7 @@ def _is_latin_kazakh(text: str) -> bool:
 
 def _any_latin_kazakh_sign(sentence: str) -> bool:
     """A letter of the Kazakh Latin alphabets, a q or a common Kazakh word: enough for a
-    sentence of a document already known to be Kazakh in Latin script."""
+    sentence expected to be Kazakh."""
     return any(ch in KAZAKH_LATIN for ch in sentence) or _latin_kazakh_evidence(sentence) > 0
 
 

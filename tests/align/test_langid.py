@@ -69,6 +69,9 @@ def test_latin_text_with_q_is_not_kazakh():
     assert detect_language("Qatar and Iraq signed a trade deal in Doha on Monday.").lang == "en"
     assert detect_language("Der Präsident traf sich am Montag mit dem Ministerpräsidenten.").lang == "de"
     assert detect_language("Cumhurbaşkanı pazartesi günü başbakanla görüştü.").lang == "tr"
+    # languages rich in q: Uzbek, Albanian
+    assert detect_language("Prezident dushanba kuni Qozog'iston bilan qo'shma loyihalarni muhokama qildi.").lang != "kk"
+    assert detect_language("Qeveria miratoi ligjin që do të hyjë në fuqi në qershor.").lang == "sq"
 
 
 def test_any_language_is_detected():
