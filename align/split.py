@@ -28,10 +28,11 @@ things it does not know:
 
 Paragraphs are lines: news sites put one paragraph per line, so a line break
 ends a sentence (headlines without final punctuation included), unless the line
-plainly stops mid-sentence and the next line opens with neither a capital nor a
-list-item mark: it ends in ``,``, ``:``, ``;``, a dash or a conjunction (a legal
+plainly stops mid-sentence and no list item opens the next one: a line ending in a
+conjunction always continues; one ending in ``,``, ``:``, ``;`` or a dash (a legal
 preamble laid out one clause per line), or in a word before a lower-case word (text
-wrapped at a fixed width). Chinese and Japanese ``。！？`` end a sentence with or
+wrapped at a fixed width), continues unless a capital opens the next line (verse,
+headings). Chinese and Japanese ``。！？`` end a sentence with or
 without a space after them, in any language's rules. Russian
 text that lost its line breaks (a headline or list item run into the next
 sentence, as in UD GSD's Wikipedia text) is also cut before a capitalised word
@@ -397,8 +398,8 @@ def split_paragraphs(text: str) -> list[tuple[int, int]]:
             continue
         start = match.start() + (len(line) - len(line.lstrip()))
         end = start + len(stripped)
-        next_line = text.count("\n", previous_end, start) == 1
-        if previous_line and next_line and _runs_on(previous_line, stripped):
+        adjacent = text.count("\n", previous_end, start) == 1
+        if previous_line and adjacent and _runs_on(previous_line, stripped):
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
