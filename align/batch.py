@@ -158,7 +158,8 @@ def _pre_embed(pairs: list, encoder, options: AlignOptions) -> None:
             continue
         for doc, given in zip(pair, (options.src_lang, options.tgt_lang)):
             try:
-                texts += document_sentences(doc, document_language(doc, given, "", lambda m: None), options.presplit)
+                lang = document_language(doc, given, "", lambda m: None, presplit=options.presplit)
+                texts += document_sentences(doc, lang, options.presplit)
             except ToolkitError:
                 continue
     if texts:

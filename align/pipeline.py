@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from .beads import Alignment, Bead
 from .errors import InputError
-from .langid import detect_language, foreign_sentences
+from .langid import detect_language, foreign_sentences, model_covers
 from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest
 from .search import AlignConfig, align_sentences
 from .split import split_sentences
@@ -51,17 +51,22 @@ def _nowarn(message: str) -> None:
 
 
 def document_language(doc: Document, given: str | None, role: str, warn: Callable[[str], None],
-                      option: str = "--src-lang/--tgt-lang") -> str:
+                      option: str = "--src-lang/--tgt-lang", presplit: bool = False) -> str:
     """The language to use for ``doc``: the given one (checked) or the detected one.
-    ``option`` is the calling command's option that sets it, named in the error."""
+    ``option`` is the calling command's option that sets it, named in the error.
+
+    Text whose language cannot be told (no letters) stops the run, except with
+    ``presplit``: one sentence per line needs no splitting rules, so it is aligned as
+    ``und`` (undetermined) with a warning."""
     guess = detect_language(doc.text)
     if guess.note:
         warn(f"{doc.path}: {guess.note}")
     if given is None:
         if guess.lang == "unknown":
-            raise InputError(doc.path, f"no letters to detect a language from; pass {option}")
-        if guess.lang not in SPLIT_LANGS:
-            warn(f"{doc.path}: looks like neither Kazakh nor Russian (detected {guess.lang!r})")
+            if not presplit:
+                raise InputError(doc.path, f"no letters to detect a language from; pass {option}")
+            warn(f"{doc.path}: cannot tell the language; aligning anyway (name it with {option})")
+            return "und"
         return guess.lang
     if guess.lang in SPLIT_LANGS and given in SPLIT_LANGS and guess.lang != given:
         warn(f"{doc.path}: given as {role} language {given!r} but the text looks {guess.lang!r} — swapped files?")
@@ -69,18 +74,40 @@ def document_language(doc: Document, given: str | None, role: str, warn: Callabl
 
 
 def document_sentences(doc: Document, lang: str, presplit: bool) -> list[str]:
+    """The lines of a presplit document, else its sentences (kk/ru rules, or the generic
+    splitter for other languages)."""
     if presplit:
         return doc.lines
-    return [s.text for s in split_sentences(doc.text, lang if lang in SPLIT_LANGS else "ru")]
+    return [s.text for s in split_sentences(doc.text, lang)]
+
+
+def _language_warnings(src_doc: Document, tgt_doc: Document, src_lang: str, tgt_lang: str,
+                       options: AlignOptions, model: str, warn: Callable[[str], None]) -> None:
+    """What the detected languages suggest went wrong: swapped files (the first document
+    Russian, the second Kazakh), both documents in one language, a document in neither
+    language next to a Kazakh or Russian one (a wrong file?; a zh–en pair is fine), a
+    language the model was not trained on."""
+    detected = options.src_lang is None and options.tgt_lang is None
+    if detected and (src_lang, tgt_lang) == ("ru", "kk"):
+        warn(f"{src_doc.path} looks Russian and {tgt_doc.path} Kazakh — swapped files? "
+             f"(columns follow the order given)")
+    if detected and src_lang == tgt_lang != "und":
+        warn(f"both documents look {src_lang!r}: is one of them the wrong file?")
+    for doc, lang, given, other in ((src_doc, src_lang, options.src_lang, tgt_lang),
+                                    (tgt_doc, tgt_lang, options.tgt_lang, src_lang)):
+        if given is None and lang not in (*SPLIT_LANGS, "und") and other in SPLIT_LANGS:
+            warn(f"{doc.path}: looks like neither Kazakh nor Russian (detected {lang!r})")
+    for lang in dict.fromkeys((src_lang, tgt_lang)):
+        if lang != "und" and not model_covers(model, lang):
+            warn(f"the model {model} was not trained on {lang!r}: expect weak alignments")
 
 
 def align_documents(src_doc: Document, tgt_doc: Document, encoder, options: AlignOptions = AlignOptions(),
                     warn: Callable[[str], None] = _nowarn) -> Alignment:
     """Align two read documents with ``encoder``; warnings go to ``warn``."""
-    src_lang = document_language(src_doc, options.src_lang, "source", warn)
-    tgt_lang = document_language(tgt_doc, options.tgt_lang, "target", warn)
-    if src_lang == tgt_lang and options.src_lang is None and options.tgt_lang is None:
-        warn(f"both documents look {src_lang!r}: is one of them the wrong file?")
+    src_lang = document_language(src_doc, options.src_lang, "source", warn, presplit=options.presplit)
+    tgt_lang = document_language(tgt_doc, options.tgt_lang, "target", warn, presplit=options.presplit)
+    _language_warnings(src_doc, tgt_doc, src_lang, tgt_lang, options, encoder.name, warn)
     src = document_sentences(src_doc, src_lang, options.presplit)
     tgt = document_sentences(tgt_doc, tgt_lang, options.presplit)
     info = {

@@ -27,7 +27,13 @@ things it does not know:
   (``… қойылды: – бірінші; – екінші.``) are split into items.
 
 Paragraphs are lines: news sites put one paragraph per line, so a line break
-always ends a sentence (headlines without final punctuation included). Russian
+ends a sentence (headlines without final punctuation included), unless the line
+plainly stops mid-sentence and no list item opens the next one: a line ending in a
+conjunction always continues; one ending in ``,``, ``:``, ``;`` or a dash (a legal
+preamble laid out one clause per line), or in a word before a lower-case word (text
+wrapped at a fixed width), continues unless a capital opens the next line (verse,
+headings). Chinese and Japanese ``。！？`` end a sentence with or
+without a space after them, in any language's rules. Russian
 text that lost its line breaks (a headline or list item run into the next
 sentence, as in UD GSD's Wikipedia text) is also cut before a capitalised word
 that practically only opens a sentence (``… 207 гигабайт Несмотря на …``), except
@@ -298,6 +304,8 @@ _RULES = {"kk": _Rules("kk"), "ru": _Rules("ru")}
 _DELIMITER = re.compile(DELIMITER)
 _WINDOW = 10
 _LINE = re.compile(r"[^\n]+")
+# Chinese and Japanese sentence ends, with any closing quotes or brackets after them.
+_CJK_END = re.compile(r"[。！？]+[」』”’）》〉】\"'»]*")
 _SEPARATOR = re.compile(r"(?<!\S)\*(?:\s?\*){2,}(?!\S)")
 # Russian text that lost its line breaks (headlines, list items, captions run into the next
 # sentence): a capitalised word that practically only opens a sentence, after a lower-case
@@ -347,15 +355,57 @@ _ITEM = r"(?:[" + re.escape(DASHES) + r"•]|\d{1,2}[.)]|[^\W\d]\))\s"  # "– "
 _ITEM_START = re.compile(r"[:;]\s+(?=" + _ITEM + ")")
 
 
+# A line ending in a comma, colon, semicolon or dash stops mid-sentence; one ending in a
+# conjunction certainly does.
+_CONJUNCTIONS = (
+    "и или а но что чтобы как если когда где либо ни зато однако также причём причем "
+    "который которая которое которые которого которой которым которых "
+    "және мен немесе бірақ әрі не ал яғни өйткені себебі сондықтан егер сондай-ақ деп"
+)
+_CONJUNCTION_END = re.compile(r"(?<![^\W\d_])(?:" + "|".join(_CONJUNCTIONS.split()) + r")$", re.IGNORECASE)
+_PUNCTUATION_END = re.compile(r"[,:;" + re.escape(DASHES) + r"]$")
+# A list item or dialogue line: "– ...", "-Привет", "► ...", "2) ...", "2004: ...".
+_LIST_ITEM = re.compile(r"[" + re.escape(DASHES) + r"•►▪●◦‣*]|(?:\d{1,4}[.):]|[^\W\d]\))\s")
+_OPENING_MARKS = "«“„\"'‘(["
+
+
+def _runs_on(line: str, next_line: str) -> bool:
+    """Whether the sentence at the end of ``line`` goes on in ``next_line`` (both stripped).
+
+    Never before a list item (items are sentences, as in inline lists). Always after a
+    conjunction. After a comma, colon, semicolon or dash, and after a word before a
+    lower-case word (text wrapped at a fixed width), unless a capital opens the next line,
+    quoted or not: verse capitalises every line, and a line without final punctuation
+    is a headline."""
+    if _LIST_ITEM.match(next_line):
+        return False
+    if _CONJUNCTION_END.search(line):
+        return True
+    if next_line.lstrip(_OPENING_MARKS)[:1].isupper():
+        return False
+    return bool(_PUNCTUATION_END.search(line)) or (line[-1:].isalnum() and next_line[:1].islower())
+
+
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
-    """Spans of the non-empty lines, stripped: every line break ends a paragraph."""
-    spans = []
+    """Spans of the paragraphs, stripped: every line break ends one, except between a
+    line that stops mid-sentence and the line after it (see :func:`_runs_on`); a blank
+    line always does."""
+    spans: list[tuple[int, int]] = []
+    previous_line, previous_end = "", 0
     for match in _LINE.finditer(text):
         line = match.group()
         stripped = line.strip()
-        if stripped:
-            start = match.start() + (len(line) - len(line.lstrip()))
-            spans.append((start, start + len(stripped)))
+        if not stripped:
+            previous_line = ""  # a blank line
+            continue
+        start = match.start() + (len(line) - len(line.lstrip()))
+        end = start + len(stripped)
+        adjacent = text.count("\n", previous_end, start) == 1
+        if previous_line and adjacent and _runs_on(previous_line, stripped):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        previous_line, previous_end = stripped, end
     return spans
 
 
@@ -376,6 +426,7 @@ def _cuts(paragraph: str, rules: _Rules) -> list[int]:
             buffer_start = stop
     for match in _SEPARATOR.finditer(paragraph):
         cuts += match.span()
+    cuts += [match.end() for match in _CJK_END.finditer(paragraph)]
     cuts += _inline_list_cuts(paragraph)
     if not rules.kazakh:
         cuts += _opener_cuts(paragraph)
@@ -414,7 +465,9 @@ def _opener_cuts(paragraph: str) -> list[int]:
 
 
 def split_sentences(text: str, lang: str = "kk") -> list[Sentence]:
-    """Sentences of ``text`` with offsets; ``lang`` is "kk" or "ru" (anything else: "ru")."""
+    """Sentences of ``text`` with offsets; ``lang`` is "kk" or "ru". Any other language
+    gets the Russian rules, whose Russian parts (abbreviations, sentence openers) only
+    match Cyrillic: razdel's generic ``.!?…`` rules plus ``。！？``."""
     rules = _RULES["kk"] if lang == "kk" else _RULES["ru"]
     sentences = []
     for index, (p_start, p_end) in enumerate(split_paragraphs(text)):

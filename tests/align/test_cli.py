@@ -260,3 +260,73 @@ def test_write_errors_name_the_users_path_not_a_temp_file(tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert result.stderr.strip().endswith(f"{out}: No space left on device") and ".tmp" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_swapped_files_are_warned_by_default(tmp_path):
+    result = run(RU_SEED, KK_SEED, "-f", "vecalign", "-o", tmp_path / "a")
+    assert result.exit_code == 0
+    assert f"{RU_SEED} looks Russian and {KK_SEED} Kazakh — swapped files? (columns follow the order given)" \
+        in result.stderr
+    assert "swapped" not in run(KK_SEED, RU_SEED, "-f", "vecalign", "-o", tmp_path / "b").stderr
+
+
+def test_header_puts_the_languages_into_tsv(tmp_path):
+    result = run(RU_SEED, KK_SEED, "--header", "-q")
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header == "# ru\tkk\tscore" and rows and not any(r.startswith("#") for r in rows)
+    assert run(KK_SEED, RU_SEED, "--header", "-f", "jsonl").exit_code == 2
+
+
+def test_latin_script_kazakh_is_named_and_not_foreign(tmp_path):
+    from tests.align.test_langid import KK_2021
+
+    kk = tmp_path / "kk_latin.txt"
+    kk.write_text(" ".join(KK_2021) + "\n", encoding="utf-8")
+    result = run(kk, RU_SEED, "-f", "vecalign", "-o", tmp_path / "a")
+    assert result.exit_code == 0, result.output
+    assert f"{kk}: Kazakh in Latin script" in result.stderr
+    assert "not in 'kk'" not in result.stderr and "detected" not in result.stderr
+
+
+ZH = ["我们今天去北京开会。", "会议讨论了贸易问题！", "双方签署了三项协议。"]
+EN = ["We went to Beijing for a meeting today.", "The meeting discussed trade issues!",
+      "Both sides signed three agreements."]
+
+
+@pytest.mark.parametrize("presplit", [True, False])
+def test_chinese_english_pair(tmp_path, presplit):
+    zh, en = tmp_path / "zh.txt", tmp_path / "en.txt"
+    zh.write_text(("\n" if presplit else "").join(ZH) + "\n", encoding="utf-8")
+    en.write_text(("\n" if presplit else " ").join(EN) + "\n", encoding="utf-8")
+    result = run(zh, en, *(["--presplit"] if presplit else []), "-f", "jsonl", "-q")
+    assert result.exit_code == 0, result.output
+    meta, *beads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (meta["meta"]["src_lang"], meta["meta"]["tgt_lang"]) == ("zh", "en")
+    assert [(b["src_text"], b["tgt_text"]) for b in beads] == list(zip(ZH, EN))
+
+
+def test_text_without_letters_aligns_when_presplit(tmp_path):
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("12 345\n2019–2020\n", encoding="utf-8")
+    result = run(numbers, numbers, "--presplit", "-f", "vecalign")
+    assert result.exit_code == 0, result.output
+    assert f"{numbers}: cannot tell the language; aligning anyway" in result.stderr
+    assert [line.rsplit(":", 1)[0] for line in result.stdout.splitlines()] == ["[0]:[0]", "[1]:[1]"]
+    unsplit = run(numbers, numbers, "-f", "vecalign")
+    assert unsplit.exit_code == 1 and "no letters to detect a language from" in unsplit.stderr
+
+
+def test_any_iso_language_code_is_accepted_and_checked_against_the_model(tmp_path):
+    zh, en = tmp_path / "zh.txt", tmp_path / "en.txt"
+    zh.write_text("\n".join(ZH) + "\n", encoding="utf-8")
+    en.write_text("\n".join(EN) + "\n", encoding="utf-8")
+    result = run(zh, en, "--presplit", "--src-lang", "zh", "--tgt-lang", "eng", "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["meta"]["tgt_lang"] == "en"
+    assert "not trained on" not in result.stderr
+    yoruba = run(zh, en, "--presplit", "--src-lang", "yo", "-f", "vecalign")
+    assert yoruba.exit_code == 0, yoruba.output
+    assert "was not trained on 'yo'" in yoruba.stderr
+    bad = run(zh, en, "--src-lang", "xx")
+    assert bad.exit_code == 2 and "'xx' is not an ISO 639-1 or 639-3 language code" in bad.stderr

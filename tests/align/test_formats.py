@@ -329,3 +329,14 @@ def test_write_atomic_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
         write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "old complete content"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_tsv_header_names_the_languages_and_is_skipped_by_the_reader(tmp_path):
+    al = make_alignment(src_lang="ru", tgt_lang="kk")
+    assert not render(al, "tsv").startswith("#")  # off by default
+    lines = render(al, "tsv", header=True).splitlines()
+    assert lines[0] == "# ru\tkk\tscore" and len(lines) == len(al.beads) + 1
+    (path,) = write_alignment(al, "tsv", tmp_path / "out.tsv", header=True)
+    assert read_bitext(path) == read_bitext(write_alignment(al, "tsv", tmp_path / "plain.tsv")[0])
+    with pytest.raises(UsageError, match="tsv"):
+        render(al, "jsonl", header=True)

@@ -126,3 +126,19 @@ def test_corpus_mining_across_folders(tmp_path):
         assert all(score >= float(threshold) for score in scores)
         counts[threshold] = len(scores)
     assert counts["0.3"] >= len(pairs) >= counts["0.99"]
+
+
+def test_a_sentence_over_several_lines_is_one_bead(tmp_path):
+    """A preamble laid out one clause per line used to become one "sentence" per line,
+    and its one-sentence translation then needed a bead beyond the bead limit."""
+    from align.pipeline import align_documents
+    from align.text import read_document
+    from tests.align.test_split import PREAMBLE_KK
+
+    kk, ru = tmp_path / "kk.txt", tmp_path / "ru.txt"
+    kk.write_text(PREAMBLE_KK, encoding="utf-8")
+    ru.write_text("Мы, жители села, уважая традиции предков, думая о будущем молодёжи и руководствуясь "
+                  "сохранением природы, принимаем настоящий устав. Устав вступает в силу сегодня.\n",
+                  encoding="utf-8")
+    alignment = align_documents(read_document(str(kk)), read_document(str(ru)), encoder())
+    assert [(b.src, b.tgt) for b in alignment.beads] == [((0,), (0,)), ((1,), (1,))]

@@ -1,5 +1,6 @@
 """Tests of align.split: the tricky cases of Kazakh and Russian news text, offsets, CLI."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def assert_invariants(text, sentences):
     previous_end = 0
     for s in sentences:
         assert text[s.start:s.end] == s.text
-        assert s.text and s.text == s.text.strip() and "\n" not in s.text
+        assert s.text and s.text == s.text.strip() and not re.search(r"\n\s*\n", s.text)  # no blank line
         assert s.start >= previous_end
         assert not text[previous_end:s.start].strip()
         previous_end = s.end
@@ -330,3 +331,62 @@ def test_cli_as_module():
     )
     assert result.stdout.splitlines() == [
         "В 2015 г. Россия вошла в ЕАЭС.", "Это было в 1904-1905 гг.", "Потом все изменилось."]
+
+
+# A sentence laid out over several lines (invented text, one clause per line).
+PREAMBLE_KK = (
+    "Біз, ауыл тұрғындары,\n"
+    "бабаларымыздың дәстүрін құрметтей отырып,\n"
+    "жастардың болашағын ойлай отырып,\n"
+    "табиғатты сақтауды басшылыққа ала отырып,\n"
+    "осы жарғыны қабылдаймыз.\n"
+    "Жарғы бүгіннен бастап күшіне енеді.\n"
+)
+PREAMBLE_RU = (
+    "Мы, жители села,\n"
+    "уважая традиции предков,\n"
+    "заботясь о будущем молодёжи;\n"
+    "и руководствуясь бережным отношением к природе —\n"
+    "принимаем настоящий устав.\n"
+    "Устав вступает в силу сегодня.\n"
+)
+
+
+@pytest.mark.parametrize("lang,text", [("kk", PREAMBLE_KK), ("ru", PREAMBLE_RU)])
+def test_lines_ending_mid_sentence_continue_it(lang, text):
+    sentences = split_sentences(text, lang)
+    assert len(sentences) == 2, [s.text for s in sentences]
+    assert sentences[0].text == "\n".join(text.split("\n")[:5])  # the five lines, line breaks kept
+    assert [s.paragraph for s in sentences] == [0, 1]
+    assert_invariants(text, sentences)
+
+
+@pytest.mark.parametrize("lang,text,expected", [
+    # a conjunction at the end of a line, and text wrapped before a lower-case word
+    ("kk", "Кездесуге Қазақстан және\nРесей өкілдері қатысты.", ["Кездесуге Қазақстан және\nРесей өкілдері қатысты."]),
+    ("ru", "Президент встретился с\nпремьер-министром в Астане.", ["Президент встретился с\nпремьер-министром в Астане."]),
+    # a headline without final punctuation still ends before a capital
+    ("ru", "Президент встретился с премьером\nВстреча прошла в Астане.",
+     ["Президент встретился с премьером", "Встреча прошла в Астане."]),
+    # a colon or comma before a capital, a quotation or a list item ends the line's sentence
+    ("ru", "Стороны подписали:\nСоглашение о торговле.", ["Стороны подписали:", "Соглашение о торговле."]),
+    ("kk", "Ол былай деді:\n«Біз келеміз».", ["Ол былай деді:", "«Біз келеміз»."]),
+    ("ru", "Мороз и солнце, день чудесный,\nЕщё ты дремлешь, друг прелестный.",
+     ["Мороз и солнце, день чудесный,", "Ещё ты дремлешь, друг прелестный."]),
+    ("ru", "Итоги года:\n2019: рост на 3%.\n2020: спад.", ["Итоги года:", "2019: рост на 3%.", "2020: спад."]),
+    ("kk", "Құжаттарға қол қойылды:\n– бірінші келісім;\n– екінші келісім.",
+     ["Құжаттарға қол қойылды:", "– бірінші келісім;", "– екінші келісім."]),
+    # a blank line always ends a paragraph
+    ("ru", "Мы пришли,\n\nи ушли.", ["Мы пришли,", "и ушли."]),
+])
+def test_line_ends(lang, text, expected):
+    sentences = split_sentences(text, lang)
+    assert [s.text for s in sentences] == expected
+    assert_invariants(text, sentences)
+
+
+def test_chinese_sentence_punctuation_needs_no_space():
+    text = "我们今天去北京开会。会议讨论了贸易问题！“双方满意吗？”他问。\n明天见"
+    sentences = split_sentences(text, "zh")
+    assert [s.text for s in sentences] == ["我们今天去北京开会。", "会议讨论了贸易问题！", "“双方满意吗？”", "他问。", "明天见"]
+    assert_invariants(text, sentences)
