@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .cliutil import device_option, handle_errors, info, warn
+from .cliutil import device_option, handle_errors, info, progress, warn
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS
 from .pipeline import AlignOptions, align_documents
@@ -118,7 +118,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
 
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
@@ -129,7 +129,7 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
         from .batch import read_pairs, run_batch
 
         jobs = read_pairs(pairs_file)
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
         info(f"{result.done} aligned, {result.skipped} already done, {result.failed} failed "
              f"(see {out_dir}/report.tsv)", quiet)
@@ -140,8 +140,11 @@ def main(documents, fmt, output, plot, model, device, src_lang, tgt_lang, mode, 
     src_doc = read_document(documents[0], warn=say)
     tgt_doc = read_document(documents[1], warn=say)
     started = time.perf_counter()
-    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
-    alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
+    with progress(total=0, desc="embedding", unit="sent", quiet=quiet) as bar:
+        encoder.progress = bar  # sentences embedded (cache misses), with an ETA
+        alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+    encoder.progress = None
     write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl")
     if plot:
         from .report import plot_heatmap
