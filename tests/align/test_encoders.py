@@ -186,14 +186,15 @@ def test_a_model_returning_nan_is_an_error_and_nothing_is_cached(tmp_path):
 
 
 def test_interrupted_run_keeps_finished_chunks_and_resumes(tmp_path):
-    texts = [f"Сөйлем нөмірі {i}." for i in range(600)]
-    model = HashEncoder(stop_after=520)  # Ctrl-C while the third chunk of 256 is embedded
+    chunk = CachedEncoder.chunk_size
+    texts = [f"Сөйлем нөмірі {i:04d}." for i in range(3 * chunk + 20)]  # one length: kept in order
+    model = HashEncoder(stop_after=2 * chunk + 10)  # Ctrl-C while the third chunk is embedded
     with pytest.raises(KeyboardInterrupt):
         cached(tmp_path, model).encode(texts)
-    assert len(rows_of(tmp_path / "embeddings.sqlite")) == 512
+    assert len(rows_of(tmp_path / "embeddings.sqlite")) == 2 * chunk
     resumed = HashEncoder()
     vectors = cached(tmp_path, resumed).encode(texts)
-    assert resumed.embedded == texts[512:]
+    assert resumed.embedded == texts[2 * chunk:]
     assert np.array_equal(vectors, HashEncoder().encode(texts))
 
 
@@ -201,12 +202,20 @@ def test_progress_counts_the_texts_embedded_chunk_by_chunk(tmp_path):
     from tqdm import tqdm
 
     cached(tmp_path).encode(TEXTS)  # already cached: not counted
-    texts = TEXTS + [f"Жаңа сөйлем {i}." for i in range(500)]
+    chunk = CachedEncoder.chunk_size
+    texts = TEXTS + [f"Жаңа сөйлем {i}." for i in range(2 * chunk + 5)]
     bar = tqdm(total=0, disable=True)
     steps = []
     bar.update = steps.append
     cached(tmp_path, progress=bar).encode(texts)
-    assert bar.total == 500 and steps == [256, 244]
+    assert bar.total == 2 * chunk + 5 and steps == [chunk, chunk, 5]
+
+
+def test_texts_are_embedded_longest_first(tmp_path):
+    texts = [f"{'сөз ' * (i % 7)}{i}" for i in range(150)]
+    model = HashEncoder()
+    assert np.array_equal(cached(tmp_path, model).encode(texts), HashEncoder().encode(texts))
+    assert model.embedded == sorted(texts, key=len, reverse=True)
 
 
 def test_single_pair_align_shows_an_embedding_bar(tmp_path, monkeypatch):
