@@ -62,3 +62,24 @@ def test_cache_written_before_checksums_is_still_used(tmp_path):
     out, stats, _ = translate(tmp_path, translator)
     assert out == [f"old {t}" for t in TEXTS[:6]] + [t.upper() for t in TEXTS[6:]]
     assert stats.cached == 6 and stats.translated == 6
+
+
+def test_translate_with_an_unreadable_cache_file_warns_and_runs(tiny_models, tmp_path):
+    from click.testing import CliRunner
+
+    from translate.cli import main
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "translations.sqlite").write_bytes(b"\x00" * 4096)
+    doc = tmp_path / "kk.txt"
+    doc.write_text("Біз келдік. Ол кетті.\n", encoding="utf-8")
+    args = [str(doc), "--model", tiny_models["nllb"], "--engine", "transformers", "--beam", "1",
+            "--cache-dir", str(cache)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    aside = next(cache.glob("translations.sqlite.corrupt-*"))
+    assert f"warning: {cache / 'translations.sqlite'}: damaged cache file" in first.stderr
+    assert str(aside) in first.stderr
+    second = CliRunner().invoke(main, args)
+    assert "from cache" in second.stderr and second.stdout == first.stdout
