@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -13,11 +14,21 @@ class Bead:
     (1-0 / 0-1: a sentence with no counterpart). ``score`` is higher-is-better
     (see README "Scores"); beads with an empty side carry the confidence that
     the sentence really has no counterpart.
+
+    Every score passes here, so this is where it is made safe to write: always a
+    number in [0, 1] (rounding just outside is clamped); NaN or infinity is a bug
+    upstream (e.g. a damaged vector) and raises rather than reaching an output.
     """
 
     src: tuple[int, ...]
     tgt: tuple[int, ...]
     score: float
+
+    def __post_init__(self) -> None:
+        score = float(self.score)
+        if not math.isfinite(score):
+            raise ValueError(f"bead {list(self.src)}:{list(self.tgt)} has score {score}, not a number in [0, 1]")
+        object.__setattr__(self, "score", min(1.0, max(0.0, score)))
 
     @property
     def kind(self) -> str:

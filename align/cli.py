@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from .cliutil import EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, version_option, warn
+from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, progress,
+                      version_option, warn)
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS, check_writable, remove_files
 from .pipeline import AlignOptions, align_documents
@@ -150,7 +151,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
 
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug, header=header)
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
@@ -161,7 +162,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         from .batch import read_pairs, run_batch
 
         jobs = read_pairs(pairs_file)
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
         raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
@@ -171,8 +172,11 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     src_doc = read_document(documents[0], warn=say)
     tgt_doc = read_document(documents[1], warn=say)
     started = time.perf_counter()
-    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir)
-    alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
+    with progress(total=0, desc="embedding", unit="sent", quiet=quiet) as bar:
+        encoder.progress = bar  # sentences embedded (cache misses), with an ETA
+        alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+    encoder.progress = None
     written: list[Path] = []
     try:  # all outputs or none: a failed plot takes back the alignment written before it
         written += write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import secrets
@@ -368,9 +369,12 @@ def _index_list(value, where: str, side: str) -> tuple[int, ...]:
 
 def _score(value, where: str) -> float:
     try:
-        return float(value)
+        score = float(value)
     except (TypeError, ValueError):
         raise FormatError(f"{where}: score {value!r} is not a number") from None
+    if not math.isfinite(score):  # json.loads reads NaN and Infinity
+        raise FormatError(f"{where}: score {value!r} is not a finite number")
+    return score
 
 
 def _bead(src: tuple[int, ...], tgt: tuple[int, ...], score: float, where: str) -> Bead:

@@ -131,7 +131,8 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     """Verdict, then the beads of the chosen mode, and what was decided."""
     if not src or not tgt:  # nothing to compare: every sentence is unmatched
         return list(align_sentences(src, tgt, encoder, options.config).beads), {"verdict": "unrelated", "mode": "parallel"}
-    src_vecs, tgt_vecs = encoder.encode(list(src)), encoder.encode(list(tgt))
+    vecs = encoder.encode([*src, *tgt])  # one call: one cache lookup, one progress total
+    src_vecs, tgt_vecs = vecs[:len(src)], vecs[len(src):]
     lens = ([len(s) for s in src], [len(t) for t in tgt])
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens)

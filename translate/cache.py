@@ -3,32 +3,36 @@
 Re-translating a corpus after a crash, or with another output format, then
 costs no model call. One SQLite file beside the embedding cache
 (``~/.cache/kkru`` or ``$KKRU_CACHE``); WAL mode lets parallel runs share it.
+:class:`align.cachestore.CacheStore` checks what is read: a damaged entry is
+translated again, a damaged file moved aside.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
 from pathlib import Path
 from typing import Sequence
 
-from align.encoders.cache import default_cache_dir
+from align.cachestore import CacheStore, Table, Warn, default_cache_dir, silent, text_key
+
+# Rows written before checksums (table ``tr``) are still read, checked by value.
+TRANSLATIONS = Table("translations", scope=("model", "pair"), value="translation", value_type="TEXT", legacy="tr")
 
 
-def _key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+def _is_text(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class TranslationCache:
-    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+    def __init__(self, directory: str | os.PathLike | None = None, warn: Warn = silent) -> None:
         directory = Path(directory) if directory else default_cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "translations.sqlite"
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS tr (model TEXT, pair TEXT, key BLOB, translation TEXT, "
-                         "PRIMARY KEY (model, pair, key))")
+        self._store = CacheStore(self.path, TRANSLATIONS, warn)
 
     @staticmethod
     def model_key(translator) -> str:
@@ -36,21 +40,12 @@ class TranslationCache:
         return f"{translator.name}@{translator.fingerprint}|{translator.settings}"
 
     def get(self, model: str, src: str, tgt: str, texts: Sequence[str]) -> dict[str, str]:
-        by_key = {_key(t): t for t in texts}
-        keys = list(by_key)
-        found: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            rows = self._db.execute(
-                f"SELECT key, translation FROM tr WHERE model = ? AND pair = ? AND key IN ({','.join('?' * len(chunk))})",
-                [model, f"{src}-{tgt}", *chunk])
-            found.update((by_key[key], translation) for key, translation in rows)
-        return found
+        by_key = {text_key(t): t for t in texts}
+        found = self._store.get([model, f"{src}-{tgt}"], by_key, _is_text)
+        return {by_key[key]: value.decode("utf-8") for key, value in found.items()}
 
     def put(self, model: str, src: str, tgt: str, texts: Sequence[str], translations: Sequence[str]) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO tr VALUES (?, ?, ?, ?)",
-                                 [(model, f"{src}-{tgt}", _key(t), out) for t, out in zip(texts, translations)])
+        self._store.put([model, f"{src}-{tgt}"], [(text_key(t), out) for t, out in zip(texts, translations)])
 
     def close(self) -> None:
-        self._db.close()
+        self._store.close()

@@ -152,7 +152,7 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
 
     say = (lambda m: None) if quiet else warn
     options = dict(model=model, engine=engine, device=device, beam=beam, max_length=max_length,
-                   cache=not no_cache, cache_dir=cache_dir)
+                   cache=not no_cache, cache_dir=cache_dir, warn=say)
     with _Session(options, batch_tokens, quiet) as session:
         if aligned:
             _translate_aligned(session, aligned, side, tgt, fmt, output, say, quiet)
@@ -190,7 +190,7 @@ class _Session:
             if o["cache"]:
                 from .cache import TranslationCache
 
-                self._cache = TranslationCache(o["cache_dir"])
+                self._cache = TranslationCache(o["cache_dir"], warn=o["warn"])
         return self._translator
 
     def run_options(self) -> dict:

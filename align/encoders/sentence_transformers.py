@@ -37,11 +37,11 @@ class SentenceTransformerEncoder:
         import os
 
         self.name = f"st/{spec}@{os.path.realpath(path)}:{int(os.path.getmtime(path))}"
+        self.dim: int = self._model.get_embedding_dimension()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        dim = self._model.get_embedding_dimension()
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(list(texts), batch_size=self.batch_size,
                                      normalize_embeddings=True, convert_to_numpy=True,
                                      show_progress_bar=False)
