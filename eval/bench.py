@@ -54,21 +54,6 @@ COLUMNS = ("suite", "kind", "subset", "model", "quality_metric", "quality", "sco
            "model_version", "settings", "data", "versions", "signature")
 
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def default_data_dir() -> Path:
-    """Where the benchmark data lives unless ``--data-dir`` says: ``$KKRU_DATA``, else
-    ``shared/data`` beside the project checkout (not beside the current folder), so
-    the suites are found from any working directory."""
-    import os
-
-    if os.environ.get("KKRU_DATA"):
-        return Path(os.environ["KKRU_DATA"]).expanduser().resolve()
-    base = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path.cwd()  # installed: no checkout
-    return (base.parent / "shared" / "data").resolve()
-
-
 # ------------------------------------------------------------------ models
 
 

