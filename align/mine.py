@@ -31,11 +31,14 @@ confident scores. Here nothing is forced:
   (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
   verdict's support and in :func:`bead_scores`.
 * **Verdict**: the share of sentences (both sides) inside mined beads is the
-  *parallelness*; below ``comparable_at`` a pair is ``unrelated``. Whether it is
-  ``parallel`` is asked of the *in-order share* instead (:func:`document_verdict`):
-  sentences on the longest monotonic chain of mined beads, plus those between
-  two consecutive chain beads that have a likely counterpart (calibrated score
-  at least ``support_at``) between the same two beads on the other side.
+  *parallelness* (shown as the *mined share*); below ``comparable_at`` a pair is
+  ``unrelated``. Whether it is ``parallel`` is asked of the *in-order share*
+  instead (:func:`document_verdict`): sentences on the longest monotonic chain of
+  mined beads, plus those between two consecutive chain beads that have a likely
+  counterpart (calibrated score at least ``support_at``) between the same two
+  beads on the other side, as the lower end of its interval. The same figure
+  routes ``--mode auto`` (:func:`align.pipeline._auto_mode`), and it is the one
+  users are shown (:attr:`Verdict.figure`).
 
 Nearest neighbours come from an exact product for small inputs and from a
 faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
@@ -410,8 +413,10 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       perturbed NTREX pairs parallel; now 93, see README).
     * ``comparable`` otherwise.
 
-    ``in_order`` (corrected), ``supported`` and ``off_chain`` are in the verdict for
+    ``in_order`` (the lower bound), ``supported`` and ``off_chain`` are in the verdict for
     :func:`align.pipeline.align_texts` to choose between monotonic alignment and mining.
+    ``texts`` (both sides' sentences), when given, keep letterless sentences from
+    counting unless :func:`numbers_agree`.
     """
     src_vecs = np.asarray(src_vecs, np.float32)
     tgt_vecs = np.asarray(tgt_vecs, np.float32)

@@ -147,7 +147,8 @@ def test_unrelated_random_integers_are_not_translations():
 def test_numeric_rows_of_a_translation_still_link():
     """A translation with a table: rows without letters link to the rows with the same
     numbers, in order (decimal commas and points agree), and the pair stays parallel."""
-    rows = [(f"{2000 + k} | {k * 7},5 | {k * 1311} 000", f"{2000 + k} | {k * 7}.5 | {k * 1311}000") for k in range(1, 6)]
+    rows = [(f"{2000 + k} | {k * 7},5 | {k * 1311} 000", f"{2000 + k} | {k * 7}.5 | {k * 1311}000")
+            for k in range(1, 6)]
     src = KK[:8] + [kk for kk, _ in rows] + KK[8:]
     tgt = RU[:8] + [ru for _, ru in rows] + RU[8:]
     beads, info = align_texts(src, tgt, encoder())
