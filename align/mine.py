@@ -413,7 +413,7 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       a 16-sentence translation with a sentence dropped, one merged and one
       inserted (28 of 32) is 0.80: the add-one share it replaces, (k+1)/(n+2)
       from 0.8, called most such translations comparable (56 of the 123
-      perturbed NTREX pairs parallel; now 93, see README).
+      perturbed NTREX pairs parallel; now 102, see README).
     * ``comparable`` otherwise.
 
     ``in_order`` (the lower bound), ``supported`` and ``off_chain`` are in the verdict for
