@@ -139,7 +139,7 @@ def _summary(job: PairJob, alignment, outputs) -> dict:
         "src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang,
         "src_sentences": len(alignment.src_sentences), "tgt_sentences": len(alignment.tgt_sentences),
         "beads": len(beads), "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
-        **{k: v for k, v in alignment.info.items() if k in ("verdict", "parallelness")},
+        **{k: v for k, v in alignment.info.items() if k in ("verdict", "verdict_figure", "verdict_value", "mode")},
     }
 
 
@@ -249,7 +249,7 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
 
 def _write_reports(out: Path, rows: list[dict], stale: list[Path]) -> None:
     columns = ["name", "status", "src", "tgt", "src_lang", "tgt_lang", "src_sentences", "tgt_sentences",
-               "beads", "mean_score", "verdict", "reason"]
+               "beads", "mean_score", "verdict", "verdict_figure", "verdict_value", "mode", "reason"]
     lines = ["\t".join(columns)]
     for row in rows:
         lines.append("\t".join("" if row.get(c) is None else str(row.get(c)).replace("\t", " ") for c in columns))

@@ -37,8 +37,9 @@ def _summary_line(alignment, seconds: float) -> str:
     scores = [b.score for b in alignment.beads if b.src and b.tgt]
     mean = sum(scores) / len(scores) if scores else float("nan")
     info = alignment.info
-    verdict = (f"verdict {info['verdict']} (parallelness {info.get('parallelness', 0):.2f}), mode {info['mode']}; "
-               if "verdict" in info else "")
+    figure = f" ({info['verdict_figure']} {info['verdict_value']:.2f})" if "verdict_figure" in info else ""
+    how = {"parallel": " (aligned in document order)", "mine": " (mined pairs in any order)"}.get(info.get("mode"), "")
+    verdict = f"verdict {info['verdict']}{figure}, mode {info.get('mode')}{how}; " if "verdict" in info else ""
     return (f"{verdict}aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
             f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}); "
             f"mean score {mean:.3f}; {seconds:.1f}s with {info.get('model')}")

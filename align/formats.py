@@ -73,8 +73,8 @@ def _render_tsv(alignment: Alignment, beads: list[Bead], header: bool = False) -
 # is a diagnostic, written under "debug" only when asked (align --debug).
 META_FIELDS = (
     "src_path", "tgt_path", "src_encoding", "tgt_encoding", "src_lang", "tgt_lang", "model",
-    "verdict", "parallelness", "n_mutual", "order", "in_order", "supported", "off_chain",
-    "mean_mined_score", "threshold", "mode", "unlinked_beads", "src_foreign", "tgt_foreign",
+    "verdict", "verdict_figure", "verdict_value", "parallelness", "n_mutual", "order", "in_order", "supported",
+    "off_chain", "mean_mined_score", "threshold", "mode", "unlinked_beads", "src_foreign", "tgt_foreign",
     "src_documents", "tgt_documents",
 )
 

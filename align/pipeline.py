@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from .beads import Alignment, Bead
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest
+from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest, numbers_agree
 from .search import AlignConfig, align_sentences
 from .split import split_sentences
 from .text import Document
@@ -134,20 +134,24 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     vecs = encoder.encode([*src, *tgt])  # one call: one cache lookup, one progress total
     src_vecs, tgt_vecs = vecs[:len(src)], vecs[len(src):]
     lens = ([len(s) for s in src], [len(t) for t in tgt])
-    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens)
-    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens)
+    texts = (src, tgt)
+    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
+    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens, texts=texts)
     mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
     details = {**verdict.as_dict(), "mode": mode}
     if verdict.label == "unrelated":
-        warn(f"the documents look unrelated (parallelness {verdict.parallelness:.2f}): "
+        warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
              f"only pairs with strong evidence are linked")
     if mode == "mine":
-        return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens), details
+        return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens, texts), details
     result = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
     details.update(result.stats)
     if verdict.label != "unrelated":
-        return list(result.beads), details
-    beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, options.mine, lens)
+        beads, unlinked = _numbers_checked(result.beads, texts)
+        if unlinked:
+            details["unlinked_beads"] = unlinked
+        return beads, details
+    beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, options.mine, lens, texts)
     details["unlinked_beads"] = unlinked
     return beads, details
 
@@ -155,7 +159,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
 def _auto_mode(verdict, config: MineConfig) -> str:
     """Monotonic alignment for parallel pairs, and for comparable ones that read as a
     translation with edits (drops, insertions, merges, loose renderings mining misses):
-    most sentences in document order (``in_order`` >= ``monotonic_at``, one half), and
+    many sentences in document order (``in_order`` >= ``monotonic_at``), and
     the mined beads a monotonic path cannot link (``off_chain`` sentences) either stray
     matches (``order`` >= ``parallel_order``: at most a tenth of the beads) or made up for
     by the sentences the path gains between the chain's beads (``supported`` >=
@@ -174,9 +178,28 @@ def _auto_mode(verdict, config: MineConfig) -> str:
     return "mine"
 
 
-def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens) -> tuple[list[Bead], int]:
+def _unlink(bead: Bead, score: float) -> list[Bead]:
+    """A linked bead split into 1-0 / 0-1 beads, each confident ``score`` it has no counterpart."""
+    return [Bead((i,), (), score) for i in bead.src] + [Bead((), (j,), score) for j in bead.tgt]
+
+
+def _numbers_checked(beads: Sequence[Bead], texts) -> tuple[list[Bead], int]:
+    """The monotonic path links a letterless sentence (a table row, a number) in order
+    only when its numbers agree with the other side's (:func:`align.mine.numbers_agree`)."""
+    out, unlinked = [], 0
+    for bead in beads:
+        if bead.src and bead.tgt and not numbers_agree(" ".join(texts[0][i] for i in bead.src),
+                                                       " ".join(texts[1][j] for j in bead.tgt)):
+            unlinked += 1
+            out += _unlink(bead, 1.0)
+        else:
+            out.append(bead)
+    return out, unlinked
+
+
+def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens, texts) -> tuple[list[Bead], int]:
     """Unlink linked beads unless both the aligner and the miner's calibrated check support them."""
-    check = bead_scores(src_vecs, tgt_vecs, beads, config, *lens)
+    check = bead_scores(src_vecs, tgt_vecs, beads, config, *lens, texts=texts)
     out, unlinked = [], 0
     for bead, extra in zip(beads, check):
         if not (bead.src and bead.tgt):
@@ -185,14 +208,13 @@ def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens
         score = min(bead.score, float(extra))
         if score < UNLINK_BELOW:
             unlinked += 1
-            out += [Bead((i,), (), 1.0 - score) for i in bead.src]
-            out += [Bead((), (j,), 1.0 - score) for j in bead.tgt]
+            out += _unlink(bead, 1.0 - score)
         else:
             out.append(Bead(bead.src, bead.tgt, score))
     return out, unlinked
 
 
-def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens) -> list[Bead]:
+def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens, texts) -> list[Bead]:
     """Mined beads plus a 1-0 / 0-1 bead for every sentence left out, so outputs and
     reports still show the whole documents. An unmatched sentence's score is the
     confidence that it has no counterpart: 1 - its best candidate's calibrated score."""
@@ -202,7 +224,7 @@ def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfi
     best_src = nearest(tgt_vecs, src_vecs, 1, config.exact_cells)[1][:, 0]
     probes = [Bead((i,), (int(best_tgt[i]),), 0.0) for i in range(len(src_vecs))]
     probes += [Bead((int(best_src[j]),), (j,), 0.0) for j in range(len(tgt_vecs))]
-    best = bead_scores(src_vecs, tgt_vecs, probes, config, *lens)
+    best = bead_scores(src_vecs, tgt_vecs, probes, config, *lens, texts=texts)
     n = len(src_vecs)
     beads = list(mined)
     beads += [Bead((i,), (), round(1.0 - float(best[i]), 4)) for i in range(n) if i not in used_src]

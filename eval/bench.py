@@ -216,22 +216,23 @@ def _load_encoder(job: Job):
 
 
 def _run_mine(job: Job) -> list[dict]:
-    """Mining on constructed comparable pairs (:mod:`eval.suites.comparable`), one row
-    per source; ``--limit`` keeps the first N documents of each, at every share."""
+    """Mining and the verdict on constructed comparable pairs (:mod:`eval.suites.comparable`)
+    and on the perturbed NTREX translations (source ``ntrex-perturbed``), one row per
+    source; ``--limit`` keeps the first N documents of each, at every share."""
     from collections import Counter
 
     from align.mine import MineConfig
     from eval.bench_mine import _prf, embed_all, run_comparable
-    from eval.suites.comparable import SHARES, load
+    from eval.suites.comparable import SHARES, load, perturbed_translations
 
-    pairs = load(job.data_dir, seed=job.seed)
+    pairs = load(job.data_dir, seed=job.seed) + perturbed_translations(job.data_dir, job.seed)
     shares = "/".join(f"{s:g}" for s in SHARES)
     encoder, load_seconds = _load_encoder(job)
     rows = []
     for source in dict.fromkeys(p.name.split(":")[0] for p in pairs):
         mine = [p for p in pairs if p.name.startswith(source + ":")]
-        if job.limit:
-            mine = mine[:job.limit * len(SHARES)]  # pairs come document by document, every share each
+        if job.limit:  # pairs come document by document, every share each
+            mine = mine[:job.limit * len({p.share for p in mine})]
         texts = [s for p in mine for s in p.src + p.tgt]
         started = time.perf_counter()
         result = run_comparable(mine, embed_all(encoder, texts), MineConfig(), monotonic=False)
@@ -352,7 +353,8 @@ SUITES: dict[str, Suite] = {s.name: s for s in (
     Suite("align-ntrex-kkru", "align", "sentence alignment, NTREX-128 kk-ru documents, clean and perturbed",
           ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-ref.kaz.txt", "ntrex128/newstest2019-ref.rus.txt"),
           NTREX, _align_runner({"kk-ru clean": "ntrex-clean", "kk-ru perturbed": "ntrex-perturbed"})),
-    Suite("mine-kkru", "mine", "bitext mining on comparable kk-ru pairs built from NTREX (and FLORES if present)",
+    Suite("mine-kkru", "mine", "bitext mining and verdict on comparable kk-ru pairs built from NTREX (and FLORES "
+          "if present), and on perturbed NTREX translations",
           ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-src.eng.txt"), NTREX, _run_mine),
     Suite("tatoeba-kkru", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
           ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba),

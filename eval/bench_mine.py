@@ -6,7 +6,8 @@
     python -m eval.bench_mine calibrate --sources flores --cache-dir /tmp/kkru-cache
     python -m eval.bench_mine auto --cache-dir /tmp/kkru-cache
 
-``comparable`` (pairs from :mod:`eval.suites.comparable`) prints, per source
+``comparable`` (pairs from :mod:`eval.suites.comparable`, and with ``ntrex`` the
+perturbed NTREX translations as source ``ntrex-perturbed``) prints, per source
 and share of true pairs: mined-pair precision/recall/F1 (over sentence links;
 a k-sentence bead has k links), mined pairs per 100 sentences, the verdict
 confusion, and what the monotonic aligner (``align_embeddings`` on the same
@@ -72,8 +73,9 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
         src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
         gold = set(pair.gold)
         lens = [len(t) for t in pair.src], [len(t) for t in pair.tgt]
-        beads = mine_pairs(src, tgt, config, *lens)
-        verdict = document_verdict(src, tgt, config, beads, *lens)
+        texts = (pair.src, pair.tgt)
+        beads = mine_pairs(src, tgt, config, *lens, texts=texts)
+        verdict = document_verdict(src, tgt, config, beads, *lens, texts=texts)
         links = [(i, j) for b in beads for i in b.src for j in b.tgt]
         source = pair.name.split(":")[0]
         c = rows.setdefault((source, pair.share), Counter())
@@ -81,11 +83,13 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
                  links=len(links), hits=len(gold.intersection(links)),
                  merges=sum(len(b.src) + len(b.tgt) > 2 for b in beads))
         confusion.setdefault(source, Counter())[(pair.label, verdict.label)] += 1
+        c.update(verdict_right=int(verdict.label == pair.label))
         if monotonic:
             result = align_embeddings(src, tgt, *lens)
             linked = [b for b in result.beads if b.src and b.tgt]
             right = [any((i, j) in gold for i in b.src for j in b.tgt) for b in linked]
-            checked = np.minimum([b.score for b in linked], bead_scores(src, tgt, linked, config, *lens)) >= 0.5
+            checked = np.minimum([b.score for b in linked],
+                                 bead_scores(src, tgt, linked, config, *lens, texts=texts)) >= 0.5
             c.update(mono=len(linked), mono_hits=sum(right),
                      mono_conf=sum(b.score >= 0.5 for b in linked),
                      mono_conf_hits=sum(r for b, r in zip(linked, right) if b.score >= 0.5),
@@ -101,18 +105,18 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
 
 def print_comparable(result: dict, monotonic: bool) -> None:
     print("Mining (mutual best matches by ratio margin, calibrated threshold)")
-    head = f"{'source':7} {'share':>5} {'pairs':>5} {'sents':>6} {'gold':>5} {'mined':>5} {'merged':>6} " \
+    head = f"{'source':15} {'share':>5} {'pairs':>5} {'sents':>6} {'gold':>5} {'mined':>5} {'merged':>6} " \
            f"{'P':>6} {'R':>6} {'F1':>6} {'mined/100':>9}"
     print(head)
     totals: dict[str, Counter] = {}
     for (source, share), c in sorted(result["rows"].items()):
         p, r, f = _prf(c["hits"], c["links"], c["gold"])
-        print(f"{source:7} {share:5.0%} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
+        print(f"{source:15} {share:5.0%} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
               f"{c['merges']:6} {p:6.3f} {r:6.3f} {f:6.3f} {100 * c['mined'] / c['sentences']:9.2f}")
         totals.setdefault(source, Counter()).update(c)
     for source, c in totals.items():
         p, r, f = _prf(c["hits"], c["links"], c["gold"])
-        print(f"{source:7} {'all':>5} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
+        print(f"{source:15} {'all':>5} {c['pairs']:5} {c['sentences']:6} {c['gold']:5} {c['mined']:5} "
               f"{c['merges']:6} {p:6.3f} {r:6.3f} {f:6.3f} {100 * c['mined'] / c['sentences']:9.2f}")
     print("\nVerdict (rows: expected, columns: predicted)")
     for source, conf in result["confusion"].items():
@@ -122,20 +126,23 @@ def print_comparable(result: dict, monotonic: bool) -> None:
         print(f"  {'':11}" + "".join(f"{lab:>11}" for lab in LABELS))
         for lab in LABELS:
             print(f"  {lab:11}" + "".join(f"{conf[(lab, pred)]:11}" for pred in LABELS))
+    print("\nVerdict accuracy per share")
+    for (source, share), c in sorted(result["rows"].items()):
+        print(f"{source:15} {share:5.0%} {c['verdict_right'] / c['pairs']:6.3f} ({c['verdict_right']}/{c['pairs']})")
     if monotonic:
         print("\nMonotonic aligner on the same pairs (linked beads; right = holds a gold link)")
-        print(f"{'source':7} {'share':>5} {'linked':>6} {'P':>6} {'own>=.5':>7} {'P':>6} "
+        print(f"{'source':15} {'share':>5} {'linked':>6} {'P':>6} {'own>=.5':>7} {'P':>6} "
               f"{'checked>=.5':>11} {'P':>6} {'R':>6}")
         for (source, share), c in sorted(result["rows"].items()):
-            print(f"{source:7} {share:5.0%} {c['mono']:6} {_prf(c['mono_hits'], c['mono'], 1)[0]:6.3f} "
+            print(f"{source:15} {share:5.0%} {c['mono']:6} {_prf(c['mono_hits'], c['mono'], 1)[0]:6.3f} "
                   f"{c['mono_conf']:7} {_prf(c['mono_conf_hits'], c['mono_conf'], 1)[0]:6.3f} "
                   f"{c['mono_mine']:11} {_prf(c['mono_mine_hits'], c['mono_mine'], 1)[0]:6.3f} "
                   f"{_prf(c['mono_mine_links'], 1, c['gold'])[1]:6.3f}")
         print("\nAuto mode on the same pairs (monotonic path or mining, as the verdict routes; links)")
-        print(f"{'source':7} {'share':>5} {'to path':>7} {'links':>6} {'P':>6} {'R':>6}")
+        print(f"{'source':15} {'share':>5} {'to path':>7} {'links':>6} {'P':>6} {'R':>6}")
         for (source, share), c in sorted(result["rows"].items()):
             p, r, _ = _prf(c["auto_hits"], c["auto_links"], c["gold"])
-            print(f"{source:7} {share:5.0%} {c['auto_path']:7} {c['auto_links']:6} {p:6.3f} {r:6.3f}")
+            print(f"{source:15} {share:5.0%} {c['auto_path']:7} {c['auto_links']:6} {p:6.3f} {r:6.3f}")
 
 
 def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:
@@ -260,12 +267,15 @@ def main(argv=None) -> None:
         return
     if args.suite == "corpus":
         print(f"Corpus mining across pooled documents, {args.model}")
-        print(f"{'source':7} {'kk':>5} {'ru':>5} {'gold':>5} {'mined':>5} {'P':>6} {'R':>6} {'unmatched/100':>13}")
+        print(f"{'source':15} {'kk':>5} {'ru':>5} {'gold':>5} {'mined':>5} {'P':>6} {'R':>6} {'unmatched/100':>13}")
         for source, n_kk, n_ru, gold, mined, p, r, rate in run_corpus(
                 tuple(args.sources.split(",")), args.data_dir, encoder, config, args.seed):
-            print(f"{source:7} {n_kk:5} {n_ru:5} {gold:5} {mined:5} {p:6.3f} {r:6.3f} {rate:13.2f}")
+            print(f"{source:15} {n_kk:5} {n_ru:5} {gold:5} {mined:5} {p:6.3f} {r:6.3f} {rate:13.2f}")
         return
-    pairs = comparable.load(args.data_dir, seed=args.seed, sources=tuple(args.sources.split(",")))
+    sources = tuple(args.sources.split(","))
+    pairs = comparable.load(args.data_dir, seed=args.seed, sources=sources)
+    if args.suite == "comparable" and "ntrex" in sources:
+        pairs += comparable.perturbed_translations(args.data_dir, args.seed)
     table = embed_all(encoder, [s for p in pairs for s in p.src + p.tgt])
     if args.suite == "calibrate":
         fitted, pos, neg = calibrate(pairs, table, config)

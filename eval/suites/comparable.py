@@ -15,6 +15,9 @@ than three ("Oh, no."), is skipped: it would be a true pair missing from the gol
 are cut into "paragraphs" of 1-3 consecutive sentences whose order is
 shuffled. Gold = the (kk index, ru index) pairs kept; the expected verdict is
 ``unrelated`` for p = 0, ``parallel`` for p = 1, ``comparable`` otherwise.
+:func:`perturbed_translations` adds the perturbed NTREX translations of
+:mod:`eval.suites.ntrex` (sentences merged, dropped, inserted; order kept), also
+expected ``parallel``: a translation with edits is still a translation.
 
 Sources: NTREX-128 (123 news documents) and, when present in ``data_dir``,
 FLORES-200 devtest articles grouped by URL (read at run time, never bundled).
@@ -161,6 +164,16 @@ def load(data_dir: str | Path = "../shared/data", shares: tuple[float, ...] = SH
                 rng = np.random.default_rng([seed, d, k])
                 pairs.append(make_pair(docs, neighbours, d, share, rng, source))
     return pairs
+
+
+def perturbed_translations(data_dir: str | Path = "../shared/data", seed: int = 13) -> list[ComparablePair]:
+    """The perturbed NTREX documents as pairs named ``ntrex-perturbed:D`` (share 1, label
+    ``parallel``); gold = every sentence link of their 1-1, 1-2 and 2-1 beads."""
+    from . import ntrex
+
+    return [ComparablePair(f"ntrex-perturbed:{d}", 1.0, doc.src, doc.tgt,
+                           [(i, j) for s, t in doc.gold for i in s for j in t], "parallel")
+            for d, doc in enumerate(ntrex.load("perturbed", data_dir, seed))]
 
 
 def load_tatoeba(data_dir: str | Path = "../shared/data") -> dict[str, tuple[list[str], list[str]]]:

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from align.mine import MineConfig, _monotonic_chain, document_verdict, mine_corpus, mine_pairs
+from align.mine import MineConfig, _monotonic_chain, document_verdict, mine_corpus, mine_pairs, numbers_agree
 from tests.conftest import KK_SEED, RU_SEED
 
 DIM = 64
@@ -242,3 +242,30 @@ def test_short_translation_is_parallel_but_missing_one_fact_is_comparable(ntrex_
         assert part.label == "comparable", (start, part)
         assert part.in_order <= (2 * n - 1) / (2 * n + 2) + 1e-9
     assert parallel >= len(windows) - 1
+
+
+@pytest.mark.parametrize("src, tgt, agree", [
+    ("Бірінші сөйлем.", "Первое предложение.", True),   # letters on both sides: the embedding decides
+    ("12 345,6", "12345.6", True),                      # the same digits, other separators
+    ("2019 | 45", "2019 | 46", False),
+    ("481516", "В 481516 году.", True),                 # a letterless side against the same number
+    ("1.", "Первое.", False),
+    ("* * *", "***", True),                             # no digits: the same symbols
+    ("* * *", "—", False),
+])
+def test_numbers_agree(src, tgt, agree):
+    assert numbers_agree(src, tgt) is agree
+
+
+def test_letterless_sentences_are_mined_only_with_the_same_numbers():
+    """Identical vectors (as a small model gives numbers) for every row: with the texts,
+    only the rows whose digits match are mined, and they count for the verdict."""
+    rng = np.random.default_rng(5)
+    vecs = _unit(rng.normal(size=(12, DIM)))
+    src = [str(n) for n in range(100, 112)]
+    tgt = [str(n) for n in range(100, 106)] + [str(n) for n in range(900, 906)]
+    beads = mine_pairs(vecs, vecs, SYNTH, texts=(src, tgt))
+    assert {(b.src, b.tgt) for b in beads} == {((i,), (i,)) for i in range(6)}
+    assert len(mine_pairs(vecs, vecs, SYNTH)) == 12  # without texts the vectors alone decide
+    verdict = document_verdict(vecs, vecs, SYNTH, None, texts=(src, [str(n) for n in range(900, 912)]))
+    assert verdict.n_mutual == 0 and verdict.label == "unrelated"

