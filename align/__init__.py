@@ -1,6 +1,27 @@
 """Kazakh–Russian sentence alignment: reading, splitting, embedding, aligning, writing.
 
-Importing this package loads no model and touches no network.
+Importing this package loads no model and touches no network: the public names
+below are imported on first use.
+
+    from align import align_texts, align_documents, read_document, load_encoder
 """
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it (imported lazily, PEP 562).
+_PUBLIC = {
+    "align_texts": "align.api", "align_documents": "align.api", "default_encoder": "align.api",
+    "read_document": "align.text", "Document": "align.text", "load_encoder": "align.encoders",
+    "Alignment": "align.beads", "Bead": "align.beads", "AlignOptions": "align.pipeline",
+    "AlignConfig": "align.search", "MineConfig": "align.mine", "write_alignment": "align.formats",
+    "ToolkitError": "align.errors",
+}
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        import importlib
+
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'align' has no attribute {name!r}")
