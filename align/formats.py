@@ -29,6 +29,7 @@ from align.beads import Alignment, Bead
 from align.errors import FormatError, InputError, OutputError, UsageError
 
 BitextRow = tuple[str, str, "float | None"]  # (src_text, tgt_text, score), score None where a file has none
+Languages = tuple["str | None", "str | None"]  # of a bitext file's two columns; None where it states none
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Format:
     writer: Callable[[Alignment, WriteOptions], "str | dict[str, str]"]
     read_beads: Callable[[Path, str], list[Bead]] | None = None  # (path, text) -> bead indices
     read_bitext: Callable[[Path, str], list[BitextRow]] | None = None  # (path, text) -> text pairs
+    read_languages: Callable[[Path, str], Languages] | None = None  # (path, text) -> languages it states
     read_suffixes: tuple[str, ...] = ()  # file names that mean this format when reading
     looks_like: Callable[[str], bool] | None = None  # recognise a file's text when its name does not
     has_meta: bool = False  # can carry the {"meta": ...} line
@@ -513,7 +515,7 @@ def _parse_jsonl_bitext(path: Path, text: str) -> list[tuple[str, str, float | N
     return pairs
 
 
-def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+def _tmx_root(path: Path, text: str) -> ET.Element:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -521,25 +523,74 @@ def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
         raise FormatError(f"{path}:{line}: not well-formed XML (column {col + 1})") from None
     if root.tag != "tmx":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <tmx>")
+    return root
+
+
+def _tuv_lang(tuv: ET.Element) -> str:
+    return tuv.get(_XML_LANG) or tuv.get("lang") or ""  # "lang" is TMX 1.1
+
+
+def _tmx_columns(root: ET.Element, langs: list[str]) -> tuple[int, int]:
+    """Which <tuv> of a unit is the source column (the header's srclang, else the first)
+    and which the target (the first other one)."""
     header = root.find("header")
-    srclang = (header.get("srclang") if header is not None else None) or "*all*"
+    srclang = ((header.get("srclang") if header is not None else None) or "*all*").lower()
+    src_i = next((i for i, lang in enumerate(langs) if lang.lower() == srclang), 0)
+    return src_i, next(i for i in range(len(langs)) if i != src_i)
+
+
+def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+    root = _tmx_root(path, text)
     pairs = []
     for k, tu in enumerate(root.iter("tu"), start=1):
-        segs = []
-        for tuv in tu.findall("tuv"):
-            lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""  # "lang" is TMX 1.1
-            seg = tuv.find("seg")
-            segs.append((lang.lower(), "" if seg is None else "".join(seg.itertext())))
-        if len(segs) < 2:
-            raise FormatError(f"{path}: translation unit #{k} has {len(segs)} <tuv>, need 2")
-        src_i = next((i for i, (lang, _) in enumerate(segs) if lang == srclang.lower()), 0)
-        tgt_i = next(i for i in range(len(segs)) if i != src_i)
+        tuvs = tu.findall("tuv")
+        if len(tuvs) < 2:
+            raise FormatError(f"{path}: translation unit #{k} has {len(tuvs)} <tuv>, need 2")
+        segs = [tuv.find("seg") for tuv in tuvs]
+        src_i, tgt_i = _tmx_columns(root, [_tuv_lang(tuv) for tuv in tuvs])
         score = None
         for prop in tu.findall("prop"):
             if prop.get("type") == "x-score" and (prop.text or "").strip():
                 score = _score(prop.text.strip(), f"{path}: translation unit #{k}")
-        pairs.append((segs[src_i][1], segs[tgt_i][1], score))
+        pairs.append(tuple("" if seg is None else "".join(seg.itertext()) for seg in (segs[src_i], segs[tgt_i]))
+                     + (score,))
     return pairs
+
+
+def _tmx_languages(path: Path, text: str) -> Languages:
+    root = _tmx_root(path, text)
+    tu = root.find(".//tu")
+    langs = [_tuv_lang(tuv) for tuv in (tu.findall("tuv") if tu is not None else ())]
+    if len(langs) < 2:
+        return None, None
+    src_i, tgt_i = _tmx_columns(root, langs)
+    return langs[src_i] or None, langs[tgt_i] or None
+
+
+def _jsonl_languages(path: Path, text: str) -> Languages:
+    """From the meta line ``align -f jsonl`` starts with."""
+    first = next((line for _, line in _lines(text)), "")
+    try:
+        meta = json.loads(first).get("meta")
+    except (ValueError, AttributeError):
+        return None, None
+    if not isinstance(meta, dict):
+        return None, None
+    return tuple(code if isinstance(code, str) and code else None
+                 for code in (meta.get("src_lang"), meta.get("tgt_lang")))
+
+
+def read_languages(path: str | Path, fmt: str | None = None) -> Languages:
+    """The languages a bitext file states for the columns :func:`read_bitext` gives (the
+    jsonl meta line, TMX language tags), as written there; ``(None, None)`` where it
+    states none."""
+    allowed = tuple(name for name, f in FORMATS.items() if f.read_bitext is not None)
+    path = Path(path)
+    if fmt is not None:
+        _check_fmt(fmt, allowed, "bitext")
+    text = _read_text(path)
+    reader = FORMATS[fmt or _guess(path, text, allowed)].read_languages
+    return reader(path, text) if reader else (None, None)
 
 
 def read_bitext(path: str | Path, fmt: str | None = None) -> list[BitextRow]:
@@ -578,12 +629,14 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            read_bitext=_parse_tsv, read_suffixes=(".tsv",), looks_like=_first_line_has_tab, has_header=True),
     Format("jsonl", ".jsonl", "(a first {\"meta\": ...} line with the verdict, then one bead per line: indices, "
            "texts, score)", lambda al, o: _render_jsonl(al, _kept(al, o.min_score), o.meta, o.debug),
-           read_beads=_parse_jsonl_beads, read_bitext=_parse_jsonl_bitext, read_suffixes=(".jsonl", ".json"),
+           read_beads=_parse_jsonl_beads, read_bitext=_parse_jsonl_bitext, read_languages=_jsonl_languages,
+           read_suffixes=(".jsonl", ".json"),
            looks_like=_opens_with("{"), has_meta=True),
     Format("moses", "", "(two line-parallel files: -o PREFIX)",
            lambda al, o: _render_moses(al, _kept(al, o.min_score)), one_file_per_language=True),
     Format("tmx", ".tmx", "(TMX 1.4, one <tu> per bead)", lambda al, o: _render_tmx(al, _kept(al, o.min_score)),
-           read_bitext=_parse_tmx, read_suffixes=(".tmx", ".xml"), looks_like=_opens_with("<")),
+           read_bitext=_parse_tmx, read_languages=_tmx_languages, read_suffixes=(".tmx", ".xml"),
+           looks_like=_opens_with("<")),
     Format("html", ".html", "(side-by-side report)", _write_html),
 )}
 

@@ -383,3 +383,19 @@ def test_a_format_registered_once_is_a_choice_in_help_batch_and_the_reader(psv_c
     (written,) = out.glob("kk-*.psv")
     rows = read_bitext(written)
     assert rows and all(src and tgt and score is None for src, tgt, score in rows)
+
+
+def test_read_languages_names_the_columns_read_bitext_gives(tmp_path):
+    from align.formats import read_languages
+
+    al = make_alignment(src_lang="kk", tgt_lang="ru")
+    (jsonl,) = write_alignment(al, "jsonl", tmp_path / "a.jsonl", meta=True)
+    (tsv,) = write_alignment(al, "tsv", tmp_path / "a.tsv")
+    assert read_languages(jsonl) == ("kk", "ru") and read_languages(tsv) == (None, None)
+    tmx = tmp_path / "a.tmx"  # Russian <tuv> first; the header says the source is Kazakh
+    tmx.write_text('<tmx version="1.4"><header srclang="KK"/><body><tu><tuv xml:lang="ru-RU"><seg>Привет</seg>'
+                   '</tuv><tuv xml:lang="KK"><seg>Сәлем</seg></tuv></tu></body></tmx>', encoding="utf-8")
+    assert read_bitext(tmx) == [("Сәлем", "Привет", None)]
+    assert read_languages(tmx) == ("KK", "ru-RU")
+    (tmp_path / "bare.jsonl").write_text('{"src": [0], "tgt": [0], "src_text": "a", "tgt_text": "b"}\n')
+    assert read_languages(tmp_path / "bare.jsonl") == (None, None)
