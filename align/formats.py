@@ -4,6 +4,11 @@ Writers take an :class:`~align.beads.Alignment`; readers give back what each
 format can carry: bead indices (``vecalign``, ``jsonl``) or text pairs
 (``tsv``, ``jsonl``, ``tmx``). Output files are written atomically so an
 interrupted run never leaves a truncated alignment behind.
+
+Each format is one :class:`Format` entry in :data:`FORMATS` (at the end of this
+file): a new format added there is an ``align -f`` choice, listed in its help,
+named in ``--batch`` outputs and, given a reader, read back by ``read_beads`` or
+``read_bitext``.
 """
 
 from __future__ import annotations
@@ -16,14 +21,44 @@ import re
 import secrets
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from align import __version__
 from align.beads import Alignment, Bead
 from align.errors import FormatError, InputError, OutputError, UsageError
 
-FORMATS: tuple[str, ...] = ("vecalign", "tsv", "jsonl", "moses", "tmx", "html")
+BitextRow = tuple[str, str, "float | None"]  # (src_text, tgt_text, score), score None where a file has none
+Languages = tuple["str | None", "str | None"]  # of a bitext file's two columns; None where it states none
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteOptions:
+    """What a caller may ask of a writer besides the format (see :func:`render`)."""
+
+    min_score: float | None = None
+    meta: bool = False
+    debug: bool = False
+    header: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Format:
+    """One alignment format, the single place that knows it: ``align -f`` and its help,
+    the names of ``--batch`` outputs and the readers all take it from :data:`FORMATS`."""
+
+    name: str
+    suffix: str  # of a --batch output file; "" where the writer names its files (one per language)
+    help: str  # what `-f NAME` writes, as `align --help` lists it
+    writer: Callable[[Alignment, WriteOptions], "str | dict[str, str]"]
+    read_beads: Callable[[Path, str], list[Bead]] | None = None  # (path, text) -> bead indices
+    read_bitext: Callable[[Path, str], list[BitextRow]] | None = None  # (path, text) -> text pairs
+    read_languages: Callable[[Path, str], Languages] | None = None  # (path, text) -> languages it states
+    read_suffixes: tuple[str, ...] = ()  # file names that mean this format when reading
+    looks_like: Callable[[str], bool] | None = None  # recognise a file's text when its name does not
+    has_meta: bool = False  # can carry the {"meta": ...} line
+    has_header: bool = False  # can start with a language header line
+    one_file_per_language: bool = False  # the writer gives {lang: text}; -o is a prefix
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Characters that break line- or column-based formats (str.splitlines() splits on all of these).
@@ -36,7 +71,7 @@ _VECALIGN_LINE = re.compile(
 )
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Keep one segment on one line/column whatever the sentence contained."""
     return _BREAKS.sub(" ", text)
 
@@ -58,12 +93,12 @@ def _render_vecalign(alignment: Alignment, beads: list[Bead]) -> str:
 
 
 def _tsv_header(alignment: Alignment) -> str:
-    return f"# {_one_line(alignment.src_lang)}\t{_one_line(alignment.tgt_lang)}\tscore\n"
+    return f"# {one_line(alignment.src_lang)}\t{one_line(alignment.tgt_lang)}\tscore\n"
 
 
 def _render_tsv(alignment: Alignment, beads: list[Bead], header: bool = False) -> str:
     return (_tsv_header(alignment) if header else "") + "".join(
-        f"{_one_line(alignment.src_text(b))}\t{_one_line(alignment.tgt_text(b))}\t{b.score:.4f}\n"
+        f"{one_line(alignment.src_text(b))}\t{one_line(alignment.tgt_text(b))}\t{b.score:.4f}\n"
         for b in beads
     )
 
@@ -128,14 +163,14 @@ def _render_moses(alignment: Alignment, beads: list[Bead]) -> dict[str, str]:
         )
     pairs = [b for b in beads if b.src and b.tgt]  # training data: no 1-0/0-1
     return {
-        alignment.src_lang: "".join(_one_line(alignment.src_text(b)) + "\n" for b in pairs),
-        alignment.tgt_lang: "".join(_one_line(alignment.tgt_text(b)) + "\n" for b in pairs),
+        alignment.src_lang: "".join(one_line(alignment.src_text(b)) + "\n" for b in pairs),
+        alignment.tgt_lang: "".join(one_line(alignment.tgt_text(b)) + "\n" for b in pairs),
     }
 
 
 def _xml_text(text: str) -> str:
     """ElementTree escapes <, & and quotes; characters XML forbids must go entirely."""
-    return _NOT_XML.sub("", _one_line(text))
+    return _NOT_XML.sub("", one_line(text))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,26 +246,14 @@ def render(
     ``header`` starts ``tsv`` with ``# <src lang>\t<tgt lang>\tscore``, which the
     TSV reader skips; other formats name their languages themselves.
     """
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    if meta and fmt != "jsonl":
-        raise UsageError(f"document metadata can only be written in jsonl, not {fmt}")
-    if header and fmt != "tsv":
-        raise UsageError(f"a language header can only be written in tsv, not {fmt}")
-    if fmt == "html":  # a report shows every bead; --min-score sets what it flags as low
-        from align.report import render_html
-
-        return render_html(alignment, low_score=0.5 if min_score is None else min_score)
-    beads = _kept(alignment, min_score)
-    if fmt == "vecalign":
-        return _render_vecalign(alignment, beads)
-    if fmt == "tsv":
-        return _render_tsv(alignment, beads, header)
-    if fmt == "jsonl":
-        return _render_jsonl(alignment, beads, meta, debug)
-    if fmt == "moses":
-        return _render_moses(alignment, beads)
-    return _render_tmx(alignment, beads)
+    spec = format_named(fmt)
+    if meta and not spec.has_meta:
+        raise UsageError(f"document metadata can only be written in {format_names(lambda f: f.has_meta)}, "
+                         f"not {fmt}")
+    if header and not spec.has_header:
+        raise UsageError(f"a language header can only be written in {format_names(lambda f: f.has_header)}, "
+                         f"not {fmt}")
+    return spec.writer(alignment, WriteOptions(min_score, meta, debug, header))
 
 
 def check_writable(path: str | Path, *, folder: bool = False) -> None:
@@ -427,25 +450,13 @@ def _parse_jsonl_beads(path: Path, text: str) -> list[Bead]:
     return beads
 
 
-_FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".tsv": "tsv", ".tmx": "tmx",
-                     ".xml": "tmx", ".vecalign": "vecalign", ".align": "vecalign"}
-
-
 def _guess(path: Path, text: str, allowed: tuple[str, ...]) -> str:
-    fmt = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
-        first = _first_content(text)
-        if first == "{":
-            fmt = "jsonl"
-        elif first == "<":
-            fmt = "tmx"
-        elif first == "[":
-            fmt = "vecalign"
-        elif "\t" in text:
-            fmt = "tsv"
+    by_name = [f.name for f in FORMATS.values() if path.suffix.lower() in f.read_suffixes]
+    by_content = [f.name for f in FORMATS.values() if f.looks_like and f.looks_like(text)]
+    fmt = by_name[0] if by_name else (by_content[0] if by_content else None)
     if fmt not in allowed:
         # No command has a format option for its inputs: the file's name is how to say it.
-        suffixes = ", ".join(s for s, f in _FORMAT_BY_SUFFIX.items() if f in allowed)
+        suffixes = ", ".join(s for name in allowed for s in FORMATS[name].read_suffixes)
         raise FormatError(
             f"{path}: cannot tell its format from its content (readable here: {', '.join(allowed)}); "
             f"if it is one of them, give it the matching suffix ({suffixes})"
@@ -458,19 +469,24 @@ def _check_fmt(fmt: str, allowed: tuple[str, ...], what: str) -> None:
         raise UsageError(f"{what} can be read from {', '.join(allowed)}, not {fmt!r}")
 
 
+def _read(path: str | Path, fmt: str | None, what: str, reader: str):
+    """Read ``path`` with the ``reader`` attribute of its format (given, or guessed from the file)."""
+    allowed = tuple(name for name, f in FORMATS.items() if getattr(f, reader) is not None)
+    path = Path(path)
+    if fmt is not None:
+        _check_fmt(fmt, allowed, what)
+    text = _read_text(path)
+    fmt = fmt or _guess(path, text, allowed)
+    return getattr(FORMATS[fmt], reader)(path, text)
+
+
 def read_beads(path: str | Path, fmt: str | None = None) -> list[Bead]:
     """Bead indices from a ``vecalign`` or ``jsonl`` file (format guessed when None).
 
     Gold files without scores read with score 0.0. Non-consecutive indices are
     accepted because real gold files (Text+Berg) contain them.
     """
-    allowed = ("vecalign", "jsonl")
-    path = Path(path)
-    if fmt is not None:
-        _check_fmt(fmt, allowed, "beads")
-    text = _read_text(path)
-    fmt = fmt or _guess(path, text, allowed)
-    return _parse_vecalign(path, text) if fmt == "vecalign" else _parse_jsonl_beads(path, text)
+    return _read(path, fmt, "beads", "read_beads")
 
 
 def _parse_tsv(path: Path, text: str) -> list[tuple[str, str, float | None]]:
@@ -499,7 +515,7 @@ def _parse_jsonl_bitext(path: Path, text: str) -> list[tuple[str, str, float | N
     return pairs
 
 
-def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+def _tmx_root(path: Path, text: str) -> ET.Element:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -507,41 +523,136 @@ def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
         raise FormatError(f"{path}:{line}: not well-formed XML (column {col + 1})") from None
     if root.tag != "tmx":
         raise FormatError(f"{path}: root element is <{root.tag}>, not <tmx>")
+    return root
+
+
+def _tuv_lang(tuv: ET.Element) -> str:
+    return tuv.get(_XML_LANG) or tuv.get("lang") or ""  # "lang" is TMX 1.1
+
+
+def _tmx_columns(root: ET.Element, langs: list[str]) -> tuple[int, int]:
+    """Which <tuv> of a unit is the source column (the header's srclang, else the first)
+    and which the target (the first other one)."""
     header = root.find("header")
-    srclang = (header.get("srclang") if header is not None else None) or "*all*"
+    srclang = ((header.get("srclang") if header is not None else None) or "*all*").lower()
+    src_i = next((i for i, lang in enumerate(langs) if lang.lower() == srclang), 0)
+    return src_i, next(i for i in range(len(langs)) if i != src_i)
+
+
+def _parse_tmx(path: Path, text: str) -> list[tuple[str, str, float | None]]:
+    root = _tmx_root(path, text)
     pairs = []
     for k, tu in enumerate(root.iter("tu"), start=1):
-        segs = []
-        for tuv in tu.findall("tuv"):
-            lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""  # "lang" is TMX 1.1
-            seg = tuv.find("seg")
-            segs.append((lang.lower(), "" if seg is None else "".join(seg.itertext())))
-        if len(segs) < 2:
-            raise FormatError(f"{path}: translation unit #{k} has {len(segs)} <tuv>, need 2")
-        src_i = next((i for i, (lang, _) in enumerate(segs) if lang == srclang.lower()), 0)
-        tgt_i = next(i for i in range(len(segs)) if i != src_i)
+        tuvs = tu.findall("tuv")
+        if len(tuvs) < 2:
+            raise FormatError(f"{path}: translation unit #{k} has {len(tuvs)} <tuv>, need 2")
+        segs = [tuv.find("seg") for tuv in tuvs]
+        src_i, tgt_i = _tmx_columns(root, [_tuv_lang(tuv) for tuv in tuvs])
         score = None
         for prop in tu.findall("prop"):
             if prop.get("type") == "x-score" and (prop.text or "").strip():
                 score = _score(prop.text.strip(), f"{path}: translation unit #{k}")
-        pairs.append((segs[src_i][1], segs[tgt_i][1], score))
+        pairs.append(tuple("" if seg is None else "".join(seg.itertext()) for seg in (segs[src_i], segs[tgt_i]))
+                     + (score,))
     return pairs
 
 
-def read_bitext(path: str | Path, fmt: str | None = None) -> list[tuple[str, str, float | None]]:
+def _tmx_languages(path: Path, text: str) -> Languages:
+    root = _tmx_root(path, text)
+    tu = root.find(".//tu")
+    langs = [_tuv_lang(tuv) for tuv in (tu.findall("tuv") if tu is not None else ())]
+    if len(langs) < 2:
+        return None, None
+    src_i, tgt_i = _tmx_columns(root, langs)
+    return langs[src_i] or None, langs[tgt_i] or None
+
+
+def _jsonl_languages(path: Path, text: str) -> Languages:
+    """From the meta line ``align -f jsonl`` starts with."""
+    first = next((line for _, line in _lines(text)), "")
+    try:
+        meta = json.loads(first).get("meta")
+    except (ValueError, AttributeError):
+        return None, None
+    if not isinstance(meta, dict):
+        return None, None
+    return tuple(code if isinstance(code, str) and code else None
+                 for code in (meta.get("src_lang"), meta.get("tgt_lang")))
+
+
+def read_languages(path: str | Path, fmt: str | None = None) -> Languages:
+    """The languages a bitext file states for the columns :func:`read_bitext` gives (the
+    jsonl meta line, TMX language tags), as written there; ``(None, None)`` where it
+    states none."""
+    allowed = tuple(name for name, f in FORMATS.items() if f.read_bitext is not None)
+    path = Path(path)
+    if fmt is not None:
+        _check_fmt(fmt, allowed, "bitext")
+    text = _read_text(path)
+    reader = FORMATS[fmt or _guess(path, text, allowed)].read_languages
+    return reader(path, text) if reader else (None, None)
+
+
+def read_bitext(path: str | Path, fmt: str | None = None) -> list[BitextRow]:
     """``(src_text, tgt_text, score)`` triples from ``tsv``, ``jsonl`` or ``tmx``.
 
     Score is None where the file has none. In TMX the source side is the
     ``<tuv>`` whose language matches the header's ``srclang``.
     """
-    allowed = ("tsv", "jsonl", "tmx")
-    path = Path(path)
-    if fmt is not None:
-        _check_fmt(fmt, allowed, "bitext")
-    text = _read_text(path)
-    fmt = fmt or _guess(path, text, allowed)
-    if fmt == "tsv":
-        return _parse_tsv(path, text)
-    if fmt == "jsonl":
-        return _parse_jsonl_bitext(path, text)
-    return _parse_tmx(path, text)
+    return _read(path, fmt, "bitext", "read_bitext")
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def _opens_with(char: str) -> Callable[[str], bool]:
+    return lambda text: _first_content(text) == char
+
+
+def _first_line_has_tab(text: str) -> bool:
+    return "\t" in next((line for _, line in _lines(text)), "")
+
+
+def _write_html(alignment: Alignment, options: WriteOptions) -> str:
+    """A report shows every bead; --min-score sets what it flags as low."""
+    from align.report import render_html
+
+    return render_html(alignment, low_score=0.5 if options.min_score is None else options.min_score)
+
+
+# Registry order is the order of `align -f` choices, of --help and of guessing a file's format.
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("vecalign", ".align", "([0]:[0,1]:score)", lambda al, o: _render_vecalign(al, _kept(al, o.min_score)),
+           read_beads=_parse_vecalign, read_suffixes=(".vecalign", ".align"), looks_like=_opens_with("[")),
+    Format("tsv", ".tsv", "(kk text, ru text, score)",
+           lambda al, o: _render_tsv(al, _kept(al, o.min_score), o.header),
+           read_bitext=_parse_tsv, read_suffixes=(".tsv",), looks_like=_first_line_has_tab, has_header=True),
+    Format("jsonl", ".jsonl", "(a first {\"meta\": ...} line with the verdict, then one bead per line: indices, "
+           "texts, score)", lambda al, o: _render_jsonl(al, _kept(al, o.min_score), o.meta, o.debug),
+           read_beads=_parse_jsonl_beads, read_bitext=_parse_jsonl_bitext, read_languages=_jsonl_languages,
+           read_suffixes=(".jsonl", ".json"),
+           looks_like=_opens_with("{"), has_meta=True),
+    Format("moses", "", "(two line-parallel files: -o PREFIX)",
+           lambda al, o: _render_moses(al, _kept(al, o.min_score)), one_file_per_language=True),
+    Format("tmx", ".tmx", "(TMX 1.4, one <tu> per bead)", lambda al, o: _render_tmx(al, _kept(al, o.min_score)),
+           read_bitext=_parse_tmx, read_languages=_tmx_languages, read_suffixes=(".tmx", ".xml"),
+           looks_like=_opens_with("<")),
+    Format("html", ".html", "(side-by-side report)", _write_html),
+)}
+
+
+def format_named(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise UsageError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}") from None
+
+
+def format_names(has: Callable[[Format], bool]) -> str:
+    """The names of the formats that ``has`` something, for messages: "jsonl"."""
+    return ", ".join(name for name, f in FORMATS.items() if has(f))
+
+
+def format_help() -> str:
+    """``align -f``'s help, listing every registered format."""
+    return "Output format: " + ", ".join(f"{f.name} {f.help}" for f in FORMATS.values()) + "."

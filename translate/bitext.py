@@ -8,20 +8,17 @@ sentence by sentence and joined, so nothing is truncated.
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from align.errors import InputError, UsageError
-from align.formats import read_bitext
+from align.formats import read_bitext, read_languages
 from align.langid import detect_language
 from align.split import split_sentences
 
 from .document import Stats, translate_texts
 
 _ISO3 = {"kaz": "kk", "rus": "ru", "eng": "en"}
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def _lang(code: str | None) -> str | None:
@@ -32,34 +29,13 @@ def _lang(code: str | None) -> str | None:
     return _ISO3.get(base, base)
 
 
-def _declared_languages(path: Path) -> tuple[str | None, str | None]:
-    """Languages the file itself states: the JSONL meta line or the TMX tags."""
-    text = path.read_text(encoding="utf-8-sig")
-    if text.lstrip().startswith("{"):
-        for line in text.splitlines():
-            if line.strip():
-                first = json.loads(line)
-                meta = first.get("meta") if isinstance(first, dict) else None
-                return (_lang(meta.get("src_lang")), _lang(meta.get("tgt_lang"))) if isinstance(meta, dict) else (None, None)
-    if text.lstrip().startswith("<"):
-        root = ET.fromstring(text)
-        header = root.find("header")
-        src = _lang(header.get("srclang")) if header is not None else None
-        tu = root.find(".//tu")
-        langs = [_lang(tuv.get(_XML_LANG) or tuv.get("lang")) for tuv in (tu.findall("tuv") if tu is not None else ())]
-        if src in langs and len(langs) == 2:
-            return src, next(lang for lang in langs if lang != src)
-        return tuple(langs) if len(langs) == 2 else (None, None)
-    return None, None
-
-
-def bitext_languages(path: str | Path, rows: list[tuple[str, str, float | None]]) -> tuple[str, str]:
-    """(language of column 1, language of column 2) as kk/ru/en codes."""
-    try:
-        declared = _declared_languages(Path(path))
-    except (ValueError, ET.ParseError):  # read_bitext already accepted the file; be lenient here
-        declared = (None, None)
-    langs = [lang or detect_language(" ".join(r[k] for r in rows[:200])).lang for k, lang in enumerate(declared)]
+def bitext_languages(path: str | Path, rows: list[tuple[str, str, float | None]],
+                     fmt: str | None = None) -> tuple[str, str]:
+    """(language of column 1, language of column 2) as kk/ru/en codes: as the file
+    states them (align's reader), else detected from the text."""
+    declared = read_languages(path, fmt)
+    langs = [_lang(lang) or detect_language(" ".join(r[k] for r in rows[:200])).lang
+             for k, lang in enumerate(declared)]
     if langs[0] == langs[1]:
         raise InputError(path, f"both columns look {langs[0]!r}; expected a Kazakh and a Russian side")
     return langs[0], langs[1]
@@ -130,7 +106,7 @@ def read_aligned(path: str | Path, fmt: str | None = None) -> AlignedFile:
     rows = read_bitext(path, fmt)
     if not rows:
         raise InputError(path, "holds no aligned pairs")
-    return AlignedFile(str(path), tuple(rows), bitext_languages(path, rows))
+    return AlignedFile(str(path), tuple(rows), bitext_languages(path, rows, fmt))
 
 
 def translate_bitext(aligned: AlignedFile, side: str, tgt: str, translator, **options) -> TranslatedBitext:

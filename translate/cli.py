@@ -11,16 +11,14 @@ from pathlib import Path
 
 import click
 
-from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, device_option, handle_errors, info, progress,
+from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, run_options,
                            version_option, warn)
 from align.errors import InputError, ModelError, ToolkitError, UsageError
 from align.formats import check_writable, remove_files, write_atomic
 
 from .engines import DEFAULT_MODEL, ENGINES
 from .families import LANGUAGES
-from .output import FORMATS, SUFFIX
-
-_FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".txt": "text", ".tsv": "tsv"}
+from .output import FORMATS, format_for_output, format_help
 
 
 def _summary(stats, what: str, model: str, engine: str, seconds: float) -> str:
@@ -38,22 +36,6 @@ def _document_language(doc, given: str, say) -> str:
     if lang not in LANGUAGES:
         raise InputError(doc.path, f"looks {lang!r}, not Kazakh or Russian; pass --from kk or --from ru")
     return lang
-
-
-def _read_list(list_file: str) -> list[str]:
-    """One input path per line (blank lines and # comments skipped); relative
-    paths that do not exist from here are taken from the list's folder."""
-    path = Path(list_file)
-    if not path.is_file():
-        raise InputError(list_file, "no such list file")
-    entries = []
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            entries.append(line if Path(line).exists() or Path(line).is_absolute() else str(path.parent / line))
-    if not entries:
-        raise InputError(list_file, "lists no files")
-    return entries
 
 
 def _output_stems(paths: list[str], tgt: str) -> list[str]:
@@ -81,7 +63,6 @@ def _output_stems(paths: list[str], tgt: str) -> list[str]:
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
               help="ctranslate2 converts the model once (cached) and runs it int8 on CPU, float16 on GPU, "
                    "several times faster; auto uses it on CPU when the model converts, else transformers.")
-@device_option
 @click.option("--beam", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Beam size; 1 is greedy decoding (fastest).")
 @click.option("--batch-tokens", type=click.IntRange(16), default=2048, show_default=True,
@@ -89,11 +70,7 @@ def _output_stems(paths: list[str], tgt: str) -> list[str]:
 @click.option("--max-length", type=click.IntRange(8), default=None,
               help="Longest sentence, in model tokens, translated in one piece; longer ones are cut at "
                    "clause punctuation, never truncated. Default: the model's limit.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="text: the document with its layout (for --aligned: TSV columns); tsv: one sentence "
-                   "and its translation per line (for --aligned: the pair and its translations); jsonl: one "
-                   "record per sentence (or pair) with offsets, translation and model; tmx. Default: from "
-                   "-o's suffix, else text.")
+@click.option("-f", "--format", "fmt", type=click.Choice(list(FORMATS)), default=None, help=format_help())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output.")
 @click.option("--aligned", type=click.Path(dir_okay=False), default=None,
@@ -102,15 +79,7 @@ def _output_stems(paths: list[str], tgt: str) -> list[str]:
 @click.option("--side", type=click.Choice(["kk", "ru", "both"]), default="kk", show_default=True,
               help="With --aligned: which side to translate. With both, the Russian side's translation "
                    "goes to the field en_from_ru (in TMX: a second English <tuv>, each marked x-source).")
-@click.option("--batch", "list_file", type=click.Path(dir_okay=False), default=None,
-              help="Translate many documents: a file with one path per line. Needs --out-dir.")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for --batch (or several DOCs) outputs, report.tsv and failures.tsv; rerunning "
-                   "skips files already translated with the same input and options.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk translation cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
-              help="Cache folder for translations and converted models (default ~/.cache/kkru, or $KKRU_CACHE).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, summary or warnings on stderr.")
+@run_options
 @version_option
 @handle_errors
 def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_length, fmt, output, aligned,
@@ -122,7 +91,8 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
     exactly one translation per sentence, long sentences cut rather than
     truncated. Translations are cached, so re-running a corpus is cheap.
     Models are found in a local directory or the Hugging Face cache; offline
-    and not cached is a clear error saying how to get them.
+    and not cached is a clear error saying how to get them. With --batch, each
+    line of LIST is one DOC path.
 
     \b
     Examples:
@@ -132,7 +102,9 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
       translate --batch files.txt --out-dir english/ --engine ctranslate2 --beam 1
       translate doc.txt --model Helsinki-NLP/opus-mt-ru-en --from ru
     """
-    inputs = list(documents) + (_read_list(list_file) if list_file else [])
+    from align.batch import read_job_list
+
+    inputs = list(documents) + ([path for (path,) in read_job_list(list_file, 1)] if list_file else [])
     if aligned and inputs:
         raise UsageError("give either DOCs/--batch or --aligned FILE, not both")
     if not aligned and not inputs:
@@ -144,7 +116,7 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
         raise UsageError("give -o for one document or --out-dir for many, not both")
     if out_dir and aligned:
         raise UsageError("--aligned writes one file: use -o, not --out-dir")
-    fmt = fmt or _FORMAT_BY_SUFFIX.get(Path(output).suffix.lower() if output else "", "text")
+    fmt = fmt or format_for_output(output)
     if output:  # before the model loads: a bad output path must not cost a run
         check_writable(output)
     if out_dir:
@@ -250,7 +222,7 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
     beside it with the resume key (the input's bytes, languages, model, decoding
     options, format, toolkit version): a rerun skips a file only while its key holds.
     A failing file is reported, leaves none of its files, and the rest go on."""
-    from align.batch import BatchSummary, ResumeKey, stale_files
+    from align.batch import BatchSummary, ResumeKey, stale_files, write_reports
     from align.text import read_document
 
     from .document import Stats, translate_document
@@ -264,7 +236,7 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
     total, rows, summary, owned = Stats(), [], BatchSummary(), set()
     stems = _output_stems(paths, tgt)
     for path, stem in zip(paths, stems):
-        target, record = out / f"{stem}{SUFFIX[fmt]}", out / f"{stem}.json"
+        target, record = out / f"{stem}{FORMATS[fmt].suffix}", out / f"{stem}.json"
         key = ResumeKey.of([path], settings)
         reason = None
         if record.exists():
@@ -274,7 +246,7 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
         elif target.exists():
             reason = "no resume key"  # written by a version that kept no record
         if record.exists() and reason is None:
-            rows.append((path, "done (earlier run)", str(target), ""))
+            rows.append({"path": path, "status": "done (earlier run)", "output": str(target)})
             owned |= {target.name, record.name}
             summary.skipped += 1
             continue
@@ -288,7 +260,7 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
                                              "resume_key": dataclasses.asdict(key)}, ensure_ascii=False, indent=1))
             total.add(result.stats)
             _report_empty(result.stats, path, say)
-            rows.append((path, "done", str(target), ""))
+            rows.append({"path": path, "status": "done", "output": str(target)})
             owned |= {target.name, record.name}
             summary.done += 1
             if reason:
@@ -298,17 +270,13 @@ def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt
         except ToolkitError as exc:
             remove_files([*written, record])  # no half result, nothing claims "done"
             say(f"{path} failed: {exc}")
-            rows.append((path, "failed", "", str(exc)))
+            rows.append({"path": path, "status": "failed", "reason": str(exc)})
             summary.failed += 1
-    failed = [r for r in rows if r[1] == "failed"]
     summary.stale = stale_files(out, stems, owned)
     if summary.stale:
         say(f"{len(summary.stale)} file(s) of earlier runs belong to no current result (another format, "
             f"or a file that failed): left in place, listed in {out / 'stale.tsv'}")
-    write_atomic(out / "report.tsv", "path\tstatus\toutput\treason\n"
-                 + "".join("\t".join(c.replace("\t", " ") for c in r) + "\n" for r in rows))
-    write_atomic(out / "failures.tsv", "".join(f"{r[0]}\t{r[3]}\n" for r in failed))
-    write_atomic(out / "stale.tsv", "".join(f"{path}\n" for path in summary.stale))
+    write_reports(out, rows, ("path", "status", "output", "reason"), ("path",), summary.stale)
     if summary.done:
         info(_summary(total, f"from {summary.done} files", session.options["model"], session.translator.engine,
                       time.perf_counter() - started), quiet)

@@ -6,16 +6,11 @@ from typing import Sequence
 
 import numpy as np
 
+from ..device import resolve_device
 from ..errors import ModelError
 from ..hub import resolve_pretrained
 
-
-def pick_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+pick_device = resolve_device  # the name eval.bench imports; one resolver for every model
 
 
 class SentenceTransformerEncoder:
@@ -26,10 +21,11 @@ class SentenceTransformerEncoder:
 
     def __init__(self, spec: str, device: str = "auto") -> None:
         path = resolve_pretrained(spec, what="embedding model")
+        device = resolve_device(device)  # before the try: a usage error, not a model that cannot load
         from sentence_transformers import SentenceTransformer
 
         try:
-            self._model = SentenceTransformer(path, device=pick_device(device))
+            self._model = SentenceTransformer(path, device=device)
         except Exception as exc:
             raise ModelError(f"embedding model {spec!r}: cannot load: {exc}".splitlines()[0]) from exc
         # The resolved path (a hub snapshot carries its commit) and its mtime key the

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from align.cli import main
+from align.errors import InputError
 from tests.conftest import KK_SEED, RU_SEED
 
 
@@ -203,3 +204,52 @@ def test_batch_redoes_pairs_of_another_toolkit_version(tmp_path, monkeypatch):
     assert "1 aligned (1 redone: no resume key 1), 1 already done" in batch(pairs, out).stderr
     monkeypatch.setattr(align.batch, "__version__", "99.0")
     assert "2 aligned (2 redone: options changed 2), 0 already done" in batch(pairs, out).stderr
+
+
+def test_job_list_rules(tmp_path, monkeypatch):
+    """One reader for `align --batch` and `translate --batch`: comments, blank lines,
+    padding and a BOM skipped; relative paths from here, else from the list's folder."""
+    from align.batch import read_job_list
+
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "b.txt").write_text("x", encoding="utf-8")
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "a.txt").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(here)
+    listing = lists / "jobs.tsv"
+    listing.write_text("\ufeff# kk\tru\n\n   \n  # indented comment\n a.txt \t b.txt\n/abs/c.txt\tmissing.txt\n",
+                       encoding="utf-8")
+    assert read_job_list(str(listing), 2) == [("a.txt", str(lists / "b.txt")),
+                                              ("/abs/c.txt", str(lists / "missing.txt"))]
+    with pytest.raises(InputError, match=r"jobs\.tsv: line 5: expected 'path'$"):
+        read_job_list(str(listing), 1)  # a tab where one path is expected
+    listing.write_text("# nothing\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"jobs\.tsv: lists no inputs"):
+        read_job_list(str(listing), 2)
+    with pytest.raises(InputError, match=r"nope\.tsv: no such list file"):
+        read_job_list(str(tmp_path / "nope.tsv"), 2)
+    listing.write_bytes(b"\xff\xfe a\n")
+    with pytest.raises(InputError, match=r"jobs\.tsv: not UTF-8"):
+        read_job_list(str(listing), 1)
+
+
+def test_batch_takes_padded_paths_in_the_list(tmp_path):
+    pairs = make_pairs(tmp_path, 1)
+    pairs.write_text("  kk_0.txt \t ru_0.txt  \n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--batch", str(pairs), "--out-dir", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out").glob("kk_0-*.tsv"))) == 1
+
+
+def test_one_report_writer_for_every_batch(tmp_path):
+    from align.batch import write_reports
+
+    rows = [{"path": "a.txt", "status": "done", "output": "a.en.txt"},
+            {"path": "b\tc.txt", "status": "failed", "reason": "no such\tfile"}]
+    write_reports(tmp_path, rows, ("path", "status", "output", "reason"), ("path",), [tmp_path / "old.tmx"])
+    assert (tmp_path / "report.tsv").read_text(encoding="utf-8") == (
+        "path\tstatus\toutput\treason\na.txt\tdone\ta.en.txt\t\nb c.txt\tfailed\t\tno such file\n")
+    assert (tmp_path / "failures.tsv").read_text(encoding="utf-8") == "b c.txt\tno such file\n"
+    assert (tmp_path / "stale.tsv").read_text(encoding="utf-8") == f"{tmp_path / 'old.tmx'}\n"

@@ -34,7 +34,7 @@ def make_alignment(**kw) -> Alignment:
 
 
 def test_formats_tuple():
-    assert FORMATS == ("vecalign", "tsv", "jsonl", "moses", "tmx", "html")
+    assert tuple(FORMATS) == ("vecalign", "tsv", "jsonl", "moses", "tmx", "html")
 
 
 def test_vecalign_text_and_round_trip(tmp_path):
@@ -340,3 +340,62 @@ def test_tsv_header_names_the_languages_and_is_skipped_by_the_reader(tmp_path):
     assert read_bitext(path) == read_bitext(write_alignment(al, "tsv", tmp_path / "plain.tsv")[0])
     with pytest.raises(UsageError, match="tsv"):
         render(al, "jsonl", header=True)
+
+
+# A format a contributor might add: one registry entry, nothing else.
+def _write_psv(alignment, options):
+    return "".join(f"{alignment.src_text(b)}|{alignment.tgt_text(b)}\n" for b in alignment.beads if b.src and b.tgt)
+
+
+def _read_psv(path, text):
+    return [(*line.split("|"), None) for line in text.splitlines() if line]
+
+
+@pytest.fixture
+def psv_cli(monkeypatch):
+    """``align``'s CLI as it is built with a "psv" format registered (click reads the registry at import)."""
+    import importlib
+
+    import align.cli
+
+    psv = formats.Format("psv", ".psv", "(kk text|ru text)", _write_psv, read_bitext=_read_psv,
+                         read_suffixes=(".psv",))
+    monkeypatch.setitem(formats.FORMATS, "psv", psv)
+    yield importlib.reload(align.cli).main
+    monkeypatch.undo()
+    importlib.reload(align.cli)
+
+
+def test_a_format_registered_once_is_a_choice_in_help_batch_and_the_reader(psv_cli, tmp_path):
+    from click.testing import CliRunner
+
+    from tests.conftest import KK_SEED, RU_SEED
+
+    help_text = " ".join(CliRunner().invoke(psv_cli, ["--help"]).stdout.split())
+    assert "psv (kk text|ru text)" in help_text and "|html|psv]" in help_text
+    (tmp_path / "kk.txt").write_bytes(KK_SEED.read_bytes())
+    (tmp_path / "ru.txt").write_bytes(RU_SEED.read_bytes())
+    (tmp_path / "pairs.tsv").write_text("kk.txt\tru.txt\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(psv_cli, ["--batch", str(tmp_path / "pairs.tsv"), "--out-dir", str(out),
+                                          "-f", "psv", "-q"])
+    assert result.exit_code == 0, result.output
+    (written,) = out.glob("kk-*.psv")
+    rows = read_bitext(written)
+    assert rows and all(src and tgt and score is None for src, tgt, score in rows)
+
+
+def test_read_languages_names_the_columns_read_bitext_gives(tmp_path):
+    from align.formats import read_languages
+
+    al = make_alignment(src_lang="kk", tgt_lang="ru")
+    (jsonl,) = write_alignment(al, "jsonl", tmp_path / "a.jsonl", meta=True)
+    (tsv,) = write_alignment(al, "tsv", tmp_path / "a.tsv")
+    assert read_languages(jsonl) == ("kk", "ru") and read_languages(tsv) == (None, None)
+    tmx = tmp_path / "a.tmx"  # Russian <tuv> first; the header says the source is Kazakh
+    tmx.write_text('<tmx version="1.4"><header srclang="KK"/><body><tu><tuv xml:lang="ru-RU"><seg>Привет</seg>'
+                   '</tuv><tuv xml:lang="KK"><seg>Сәлем</seg></tuv></tu></body></tmx>', encoding="utf-8")
+    assert read_bitext(tmx) == [("Сәлем", "Привет", None)]
+    assert read_languages(tmx) == ("KK", "ru-RU")
+    (tmp_path / "bare.jsonl").write_text('{"src": [0], "tgt": [0], "src_text": "a", "tgt_text": "b"}\n')
+    assert read_languages(tmp_path / "bare.jsonl") == (None, None)

@@ -176,7 +176,7 @@ def test_messages_name_translates_own_options(tmp_path):
     odd.write_text("one column only\n", encoding="utf-8")
     result = run("--aligned", odd, ok=False)
     assert result.exit_code == 1 and "explicitly" not in result.output
-    assert "give it the matching suffix (.jsonl, .json, .tsv, .tmx, .xml)" in result.output
+    assert "give it the matching suffix (.tsv, .jsonl, .json, .tmx, .xml)" in result.output
 
 
 def test_version():
@@ -262,3 +262,53 @@ def test_offline_model_error_is_one_line_exit_1(kk_doc, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert "`hf download facebook/nllb-200-distilled-600M`" in lines[0]  # the CLI huggingface-hub ships now
+
+
+SHARED_OPTIONS = ("--batch", "--out-dir", "--no-cache", "--cache-dir", "--device", "-q, --quiet")
+
+
+def _option_entries(help_text: str) -> dict[str, str]:
+    """Each option of a --help page: its first words -> its whole entry, whitespace folded."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in help_text.splitlines():
+        if line.startswith("  -"):
+            current = line.strip()
+            entries[current] = current
+        elif current and line.startswith("    "):
+            entries[current] += " " + line.strip()
+        else:
+            current = None
+    return {next(name for name in SHARED_OPTIONS if key.startswith(name)): " ".join(entry.split())
+            for key, entry in entries.items() if any(key.startswith(name) for name in SHARED_OPTIONS)}
+
+
+def test_align_and_translate_share_one_option_block():
+    from align.cli import main as align_main
+
+    align_help = _option_entries(CliRunner().invoke(align_main, ["--help"]).stdout)
+    translate_help = _option_entries(run("--help").stdout)
+    assert set(align_help) == set(SHARED_OPTIONS)
+    assert align_help == translate_help
+
+
+def test_both_batch_commands_read_lists_alike(tmp_path):
+    """One list reader: the same list gives the same error from both commands."""
+    from align.cli import main as align_main
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("# only a comment\n\n", encoding="utf-8")
+    args = ["--batch", str(listing), "--out-dir", str(tmp_path / "out")]
+    align_result = CliRunner().invoke(align_main, args)
+    translate_result = run(*args, ok=False)
+    assert align_result.exit_code == translate_result.exit_code == 1
+    assert align_result.stderr == translate_result.stderr == f"Error: {listing}: lists no inputs\n"
+
+
+def test_format_registry_names_outputs_and_reads_o_suffixes():
+    from translate.output import FORMATS, format_for_output
+
+    assert tuple(FORMATS) == ("text", "tsv", "jsonl", "tmx")
+    assert [format_for_output(f"out{f.suffix}") for f in FORMATS.values()] == list(FORMATS)
+    assert format_for_output("out.JSON") == "jsonl" and format_for_output("out") == format_for_output(None) == "text"
+

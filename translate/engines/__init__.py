@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from align.device import resolve_device
 from align.errors import ModelError, UsageError
 from align.hub import resolve_pretrained
 
@@ -33,16 +34,6 @@ class Translator(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
     def translate(self, sentences: Sequence[str], src: str, tgt: str) -> list[str]: ...
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is visible to torch here")
-    return device
 
 
 def model_fingerprint(model_dir: str) -> str:
