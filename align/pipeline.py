@@ -142,7 +142,8 @@ def _source_facts(doc: Document, sentences: list[str], lang: str, warn: Callable
 
 def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignOptions = AlignOptions(),
                 warn: Callable[[str], None] = _nowarn) -> PairResult:
-    """Verdict, then the beads of the chosen mode, and what was decided."""
+    """Verdict, then the beads of the chosen mode: a :class:`PairResult` (what
+    :func:`align_documents` adds the documents' facts to)."""
     if not src or not tgt:  # nothing to compare: every sentence is unmatched, nothing mined
         verdict = Verdict("unrelated", 0.0, 0, len(src), len(tgt), 1.0, 0.0,
                           k=options.mine.k, threshold=options.mine.threshold)
