@@ -164,8 +164,8 @@ def test_jsonl_meta_of_mined_pairs_and_corpora():
     mined = dataclasses.replace(make_alignment(), verdict=Verdict("comparable", 0.5, 3, 5, 6, 0.5, 0.9), mode="mine")
     meta = json.loads(render(mined, "jsonl", meta=True).splitlines()[0])["meta"]
     assert meta["mode"] == "mine" and "unlinked_beads" not in meta and "debug" not in meta
-    corpus = dataclasses.replace(make_alignment(), src=SourceFacts("kk", documents=2), tgt=SourceFacts("ru", documents=3),
-                                 mode="mine-corpus")
+    corpus = dataclasses.replace(make_alignment(), src=SourceFacts("kk", documents=2),
+                                 tgt=SourceFacts("ru", documents=3), mode="mine-corpus")
     meta = json.loads(render(corpus, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]
     assert list(meta) == ["src_lang", "tgt_lang", "model", "mode", "src_documents", "tgt_documents", "src_sentences",
                           "tgt_sentences", "beads", "kkru_version", "debug"] and meta["debug"] == {}
