@@ -150,8 +150,15 @@ def _summary(job: PairJob, alignment, outputs) -> dict:
         "src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang,
         "src_sentences": len(alignment.src_sentences), "tgt_sentences": len(alignment.tgt_sentences),
         "beads": len(beads), "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
-        **{k: v for k, v in alignment.info.items() if k in ("verdict", "verdict_figure", "verdict_value", "mode")},
+        **_verdict_fields(alignment),
     }
+
+
+def _verdict_fields(alignment) -> dict:
+    """The verdict and mode columns of the batch report, named as in the JSONL meta line."""
+    v = alignment.verdict
+    fields = {"verdict": v.label, "verdict_figure": v.figure_name, "verdict_value": v.shown_figure} if v else {}
+    return {**fields, "mode": alignment.mode} if alignment.mode else fields
 
 
 def _read_pair(job: PairJob):

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # both import Bead from here
+    from .mine import Verdict
+    from .search import AlignStats
 
 
 @dataclass(frozen=True)
@@ -36,15 +41,48 @@ class Bead:
 
 
 @dataclass(frozen=True)
+class SourceFacts:
+    """One side of an alignment: its language and, when it came from a file, where from.
+
+    ``foreign``: indices of sentences not in ``lang`` (``()`` when none were found or the
+    language has no check; ``None`` where the check did not run, as in corpus mining);
+    ``documents``: how many documents were pooled into this side (corpus mining only)."""
+
+    lang: str
+    path: str | None = None
+    encoding: str | None = None
+    foreign: tuple[int, ...] | None = None
+    documents: int | None = None
+
+
+@dataclass(frozen=True)
 class Alignment:
-    """Beads plus the sentences they index, so every writer has what it needs."""
+    """Beads plus the sentences they index, so every writer has what it needs, and what
+    was decided about the pair: ``verdict`` (:class:`align.mine.Verdict`: parallel,
+    comparable or unrelated, and the figures behind it), ``mode`` (``parallel``: aligned
+    in document order, ``mine``: mined pairs in any order, ``mine-corpus``), the
+    embedding ``model``, ``unlinked`` (links of a monotonic path split into 1-0/0-1 for
+    lack of evidence) and ``stats`` (the monotonic search's :class:`align.search.AlignStats`,
+    ``None`` when nothing was searched in order)."""
 
     src_sentences: tuple[str, ...]
     tgt_sentences: tuple[str, ...]
     beads: tuple[Bead, ...]
-    src_lang: str = "kk"
-    tgt_lang: str = "ru"
-    info: dict = field(default_factory=dict, compare=False)
+    src: SourceFacts = SourceFacts("kk")
+    tgt: SourceFacts = SourceFacts("ru")
+    model: str | None = None
+    verdict: Verdict | None = None
+    mode: str | None = None
+    unlinked: int = 0
+    stats: AlignStats | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def src_lang(self) -> str:
+        return self.src.lang
+
+    @property
+    def tgt_lang(self) -> str:
+        return self.tgt.lang
 
     def src_text(self, bead: Bead) -> str:
         return " ".join(self.src_sentences[i] for i in bead.src)

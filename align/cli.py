@@ -36,13 +36,13 @@ def _summary_line(alignment, seconds: float) -> str:
     shapes = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
     scores = [b.score for b in alignment.beads if b.src and b.tgt]
     mean = sum(scores) / len(scores) if scores else float("nan")
-    info = alignment.info
-    figure = f" ({info['verdict_figure']} {info['verdict_value']:.2f})" if "verdict_figure" in info else ""
-    how = {"parallel": " (aligned in document order)", "mine": " (mined pairs in any order)"}.get(info.get("mode"), "")
-    verdict = f"verdict {info['verdict']}{figure}, mode {info.get('mode')}{how}; " if "verdict" in info else ""
+    v = alignment.verdict
+    how = {"parallel": " (aligned in document order)", "mine": " (mined pairs in any order)"}.get(alignment.mode, "")
+    verdict = (f"verdict {v.label} ({v.figure_name} {v.shown_figure:.2f}), mode {alignment.mode}{how}; "
+               if v else "")
     return (f"{verdict}aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
             f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}); "
-            f"mean score {mean:.3f}; {seconds:.1f}s with {info.get('model')}")
+            f"mean score {mean:.3f}; {seconds:.1f}s with {alignment.model}")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -146,8 +146,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug, header=header)
-        info(f"mined {len(alignment.beads)} pairs from {alignment.info['src_documents']} / "
-             f"{alignment.info['tgt_documents']} documents ({len(alignment.src_sentences)} / "
+        info(f"mined {len(alignment.beads)} pairs from {alignment.src.documents} / "
+             f"{alignment.tgt.documents} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
         return
     if list_file:
@@ -181,7 +181,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
                          encoder.encode(list(alignment.tgt_sentences)),
                          alignment.beads, plot, title=f"{Path(documents[0]).name} ⇄ {Path(documents[1]).name}",
                          src_lang=alignment.src_lang, tgt_lang=alignment.tgt_lang,
-                         mined=alignment.info.get("mode") == "mine")
+                         mined=alignment.mode == "mine")
     except BaseException:
         remove_files(written)
         raise

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .beads import Alignment, Bead
+from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError, ToolkitError
 from .mine import mine_corpus
 from .pipeline import AlignOptions, document_language, document_sentences
@@ -84,10 +84,9 @@ def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = 
         MinedBead((src_offsets[p.src_doc] + p.src_sent,), (tgt_offsets[p.tgt_doc] + p.tgt_sent,), round(p.score, 4),
                   src_names[p.src_doc], p.src_sent, tgt_names[p.tgt_doc], p.tgt_sent)
         for p in pairs if p.score >= options.mine.threshold)
-    info = {"mode": "mine-corpus", "model": encoder.name,
-            "src_documents": len(src_docs), "tgt_documents": len(tgt_docs)}
-    return Alignment(tuple(s for d in src_docs for s in d), tuple(t for d in tgt_docs for t in d),
-                     beads, src_lang, tgt_lang, info)
+    return Alignment(tuple(s for d in src_docs for s in d), tuple(t for d in tgt_docs for t in d), beads,
+                     SourceFacts(src_lang, documents=len(src_docs)), SourceFacts(tgt_lang, documents=len(tgt_docs)),
+                     encoder.name, mode="mine-corpus")
 
 
 def _offsets(docs: list[list[str]]) -> list[int]:

@@ -103,15 +103,9 @@ def _render_tsv(alignment: Alignment, beads: list[Bead], header: bool = False) -
     )
 
 
-# The meta line: what a user needs about the pair and the run, in this order. Whatever
-# else the pipeline records (confidence features, search levels, band cells, timings...)
-# is a diagnostic, written under "debug" only when asked (align --debug).
-META_FIELDS = (
-    "src_path", "tgt_path", "src_encoding", "tgt_encoding", "src_lang", "tgt_lang", "model",
-    "verdict", "verdict_figure", "verdict_value", "parallelness", "n_mutual", "order", "in_order", "supported",
-    "off_chain", "mean_mined_score", "threshold", "mode", "unlinked_beads", "src_foreign", "tgt_foreign",
-    "src_documents", "tgt_documents",
-)
+# The meta line (see _meta) holds what a user needs about the pair and the run; the search's
+# statistics (confidence features, levels, band cells, timings...) are diagnostics, written
+# under "debug" only when asked (align --debug).
 
 
 def _score_4(score: float) -> float:
@@ -127,13 +121,37 @@ def _json_value(value):
 
 
 def _meta(alignment: Alignment, beads: list[Bead], debug: bool) -> dict:
-    recorded = {"src_lang": alignment.src_lang, "tgt_lang": alignment.tgt_lang, **alignment.info}
-    meta = {key: recorded[key] for key in META_FIELDS if key in recorded}
+    """The meta line's fields, in a fixed order; what is unknown (``None``) is left out. The
+    count of unlinked beads appears where a monotonic path was checked and unlinked some,
+    and always for an unrelated pair aligned in order (0 says the check ran)."""
+    src, tgt, verdict = alignment.src, alignment.tgt, alignment.verdict
+    meta = {"src_path": src.path, "tgt_path": tgt.path, "src_encoding": src.encoding, "tgt_encoding": tgt.encoding,
+            "src_lang": src.lang, "tgt_lang": tgt.lang, "model": alignment.model}
+    if verdict:
+        meta.update(verdict=verdict.label, verdict_figure=verdict.figure_name, verdict_value=verdict.shown_figure,
+                    parallelness=round(verdict.parallelness, 4), n_mutual=verdict.n_mutual,
+                    order=round(verdict.order, 4), in_order=round(verdict.in_order, 4), supported=verdict.supported,
+                    off_chain=verdict.off_chain, mean_mined_score=round(verdict.mean_score, 4),
+                    threshold=verdict.threshold)
+    meta["mode"] = alignment.mode
+    if alignment.mode == "parallel" and (alignment.unlinked or (verdict and verdict.label == "unrelated")):
+        meta["unlinked_beads"] = alignment.unlinked
+    meta.update(src_foreign=src.foreign, tgt_foreign=tgt.foreign, src_documents=src.documents,
+                tgt_documents=tgt.documents)
+    meta = {key: value for key, value in meta.items() if value is not None}
     meta.update(src_sentences=len(alignment.src_sentences), tgt_sentences=len(alignment.tgt_sentences),
                 beads=len(beads), kkru_version=__version__)
     if debug:
-        meta["debug"] = {key: value for key, value in recorded.items() if key not in META_FIELDS}
+        meta["debug"] = _diagnostics(alignment)
     return meta
+
+
+def _diagnostics(alignment: Alignment) -> dict:
+    """``align --debug``: the verdict's neighbour count and the search's statistics."""
+    found = {"k": alignment.verdict.k} if alignment.verdict else {}
+    if alignment.stats:
+        found.update((f.name, getattr(alignment.stats, f.name)) for f in dataclasses.fields(alignment.stats))
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _render_jsonl(alignment: Alignment, beads: list[Bead], meta: bool, debug: bool = False) -> str:
@@ -240,8 +258,8 @@ def render(
 ) -> str | dict[str, str]:
     """Format ``alignment`` as text; ``moses`` gives ``{lang suffix: text}`` (two files).
 
-    ``meta`` adds a first ``{"meta": {...}}`` line with the user-facing part of
-    ``alignment.info`` (``debug`` adds the rest); only ``jsonl`` has a place for
+    ``meta`` adds a first ``{"meta": {...}}`` line with the pair's facts and verdict
+    (``debug`` adds the search's statistics); only ``jsonl`` has a place for
     it, so asking for it elsewhere is a usage error.
     ``header`` starts ``tsv`` with ``# <src lang>\t<tgt lang>\tscore``, which the
     TSV reader skips; other formats name their languages themselves.

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import bisect
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -107,7 +107,9 @@ class Verdict:
     between chain beads; ``off_chain``: the sentences of mined beads off the chain.
 
     ``figure_name`` / ``figure`` are what users are shown: the one figure the label
-    was decided on (the mined share for ``unrelated``, the in-order share otherwise)."""
+    was decided on (the mined share for ``unrelated``, the in-order share otherwise).
+    ``k`` and ``threshold``: the mining settings the figures were measured with (set by
+    :func:`document_verdict`)."""
 
     label: str
     parallelness: float
@@ -119,7 +121,8 @@ class Verdict:
     in_order: float = 0.0
     supported: int = 0
     off_chain: int = 0
-    figures: dict = field(default_factory=dict, compare=False)
+    k: int | None = None
+    threshold: float | None = None
 
     @property
     def figure_name(self) -> str:
@@ -129,11 +132,11 @@ class Verdict:
     def figure(self) -> float:
         return self.parallelness if self.label == "unrelated" else self.in_order
 
-    def as_dict(self) -> dict:
-        return {"verdict": self.label, "verdict_figure": self.figure_name, "verdict_value": round(self.figure, 4),
-                "parallelness": round(self.parallelness, 4),
-                "n_mutual": self.n_mutual, "order": round(self.order, 4), "in_order": round(self.in_order, 4),
-                "supported": self.supported, "off_chain": self.off_chain, "mean_mined_score": round(self.mean_score, 4), **self.figures}
+    @property
+    def shown_figure(self) -> float:
+        """The figure to 4 decimals, as the JSONL meta line writes it: a summary that shows
+        2 decimals rounds this, so it never disagrees with the file."""
+        return round(self.figure, 4)
 
 
 @dataclass(frozen=True)
@@ -179,14 +182,32 @@ def nearest(queries: np.ndarray, base: np.ndarray, k: int, exact_cells: int) -> 
 
 # ---------------------------------------------------------------- scoring
 
-class _Candidates:
-    """Candidate pairs of both directions with their ratio margins and calibrated scores."""
+class Candidates:
+    """A document pair's nearest-neighbour evidence: the candidate pairs of both directions
+    (each sentence's ``k`` nearest on the other side) with their ratio margins and calibrated
+    scores. Mining, the verdict's support count and :func:`bead_scores` all read it, so
+    :func:`align.pipeline.align_texts` builds it once a pair (:meth:`search`: two k-NN
+    searches, each a faiss index above ``exact_cells``) and passes it on."""
+
+    @classmethod
+    def search(cls, src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
+               src_lens: Sequence[int] | None = None, tgt_lens: Sequence[int] | None = None,
+               texts: tuple[Sequence[str], Sequence[str]] | None = None) -> "Candidates":
+        """The candidates of two documents (L2-normalised rows, neither side empty); lengths and
+        texts as in :func:`mine_pairs`."""
+        src_vecs = np.asarray(src_vecs, np.float32)
+        tgt_vecs = np.asarray(tgt_vecs, np.float32)
+        return cls(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+                   nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), len(src_vecs), len(tgt_vecs),
+                   config, src_lens, tgt_lens, texts)
 
     def __init__(self, fwd: tuple[np.ndarray, np.ndarray], bwd: tuple[np.ndarray, np.ndarray],
                  n: int, m: int, config: MineConfig, src_lens=None, tgt_lens=None,
                  texts: tuple[Sequence[str], Sequence[str]] | None = None) -> None:
         (fs, fi), (bs, bi) = fwd, bwd
         self.config = config
+        self.n, self.m = n, m
+        self.nearest_tgt, self.nearest_src = fi[:, 0], bi[:, 0]  # each sentence's most similar by cosine
         self.knn_src = fs.mean(axis=1).astype(float)
         self.knn_tgt = bs.mean(axis=1).astype(float)
         src = np.concatenate([np.repeat(np.arange(n), fi.shape[1]), bi.ravel()])
@@ -219,6 +240,15 @@ class _Candidates:
         rows = self.best_src[self.best_src >= 0]
         rows = rows[self.best_tgt[self.tgt[rows]] == rows]
         return rows[self.score[rows] >= self.config.threshold]
+
+    def check_pair(self, src_vecs: np.ndarray, tgt_vecs: np.ndarray) -> None:
+        """Candidates passed in must be this pair's: another pair's would index out of place."""
+        if (len(src_vecs), len(tgt_vecs)) != (self.n, self.m):
+            raise ValueError(f"candidates of {self.n}/{self.m} sentences for a pair of "
+                             f"{len(src_vecs)}/{len(tgt_vecs)}")
+
+
+_Candidates = Candidates  # the name eval.bench_mine imports
 
 
 def _has_letters(text: str) -> bool:
@@ -284,11 +314,13 @@ def _best_of(group: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
 
 def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
                src_lens: Sequence[int] | None = None, tgt_lens: Sequence[int] | None = None,
-               texts: tuple[Sequence[str], Sequence[str]] | None = None) -> list[Bead]:
+               texts: tuple[Sequence[str], Sequence[str]] | None = None,
+               candidates: Candidates | None = None) -> list[Bead]:
     """Mined beads of two documents (L2-normalised rows), sorted by source index.
     ``*_lens``: sentence lengths in characters (optional; they sharpen the score);
     ``texts``: both sides' sentences (optional; with them letterless sentences pair
-    only where :func:`numbers_agree`).
+    only where :func:`numbers_agree`); ``candidates``: the pair's :class:`Candidates` when
+    already built (they carry their own lengths and texts).
 
     1-1 beads are mutual best matches by ratio margin whose calibrated score
     reaches ``config.threshold``; a neighbouring sentence joins a bead only
@@ -299,31 +331,38 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     n, m = len(src_vecs), len(tgt_vecs)
     if n == 0 or m == 0:
         return []
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
-                       nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), n, m, config,
-                       src_lens, tgt_lens, texts)
+    cand = _given_or_searched(candidates, src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
     beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
     beads = _grow(beads, cand, src_vecs, tgt_vecs, config)
     return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
 
 
+def _given_or_searched(candidates: Candidates | None, src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens,
+                       texts) -> Candidates:
+    """The candidates the caller already has (checked to be this pair's), else a fresh search."""
+    if candidates is None:
+        return Candidates.search(src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
+    candidates.check_pair(src_vecs, tgt_vecs)
+    return candidates
+
+
 def bead_scores(src_vecs: np.ndarray, tgt_vecs: np.ndarray, beads: Sequence[Bead],
                 config: MineConfig = MineConfig(), src_lens: Sequence[int] | None = None,
                 tgt_lens: Sequence[int] | None = None,
-                texts: tuple[Sequence[str], Sequence[str]] | None = None) -> np.ndarray:
+                texts: tuple[Sequence[str], Sequence[str]] | None = None,
+                candidates: Candidates | None = None) -> np.ndarray:
     """The mining calibration applied to given beads (a monotonic aligner's, say): P(the two
     sides are translations) from their own margin, cosine and lengths, whatever the path
     around them. A monotonic aligner's scores assume the documents are parallel; these do
     not, so they tell forced links from real ones. NaN for 1-0/0-1 beads; 0 where
-    ``texts`` are given and the bead's two sides fail :func:`numbers_agree`."""
+    ``texts`` are given and the bead's two sides fail :func:`numbers_agree`. ``candidates``:
+    the pair's, when already built (only their neighbourhoods and lengths are read)."""
     src_vecs = np.asarray(src_vecs, np.float32)
     tgt_vecs = np.asarray(tgt_vecs, np.float32)
     out = np.full(len(beads), np.nan)
     if len(src_vecs) == 0 or len(tgt_vecs) == 0:
         return out
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
-                       nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), len(src_vecs), len(tgt_vecs),
-                       config, src_lens, tgt_lens)
+    cand = _given_or_searched(candidates, src_vecs, tgt_vecs, config, src_lens, tgt_lens, None)
     for b, bead in enumerate(beads):
         if bead.src and bead.tgt:
             s, t = list(bead.src), list(bead.tgt)
@@ -340,7 +379,7 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def _grow(beads: list, cand: _Candidates, src_vecs: np.ndarray, tgt_vecs: np.ndarray,
+def _grow(beads: list, cand: Candidates, src_vecs: np.ndarray, tgt_vecs: np.ndarray,
           config: MineConfig) -> list:
     """Many-to-one: add unmined neighbours to 1-n / n-1 beads where the evidence is strong."""
     sides = {  # the growing side: its vectors, its sentences' best candidate rows, the other side's
@@ -390,9 +429,11 @@ def _span_cos(v: np.ndarray, members: np.ndarray) -> float:
 def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
                      beads: Sequence[Bead] | None = None, src_lens: Sequence[int] | None = None,
                      tgt_lens: Sequence[int] | None = None,
-                     texts: tuple[Sequence[str], Sequence[str]] | None = None) -> Verdict:
+                     texts: tuple[Sequence[str], Sequence[str]] | None = None,
+                     candidates: Candidates | None = None) -> Verdict:
     """Is this pair parallel, comparable or unrelated? ``beads``: the pair's
-    :func:`mine_pairs` result, if already computed (it is mined otherwise).
+    :func:`mine_pairs` result, if already computed (it is mined otherwise);
+    ``candidates``: the pair's :class:`Candidates`, if already built.
 
     * ``unrelated``: parallelness (share of sentences in mined beads) below
       ``comparable_at``.
@@ -425,13 +466,15 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
     tgt_vecs = np.asarray(tgt_vecs, np.float32)
     n, m = len(src_vecs), len(tgt_vecs)
     if beads is None:
-        beads = mine_pairs(src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
+        if n and m:  # mining and the support count below read the same candidates
+            candidates = _given_or_searched(candidates, src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
+        beads = mine_pairs(src_vecs, tgt_vecs, config, candidates=candidates)
     covered = sum(len(b.src) + len(b.tgt) for b in beads)
     parallelness = covered / (n + m) if n + m else 0.0
     chain = _monotonic_chain(beads)
     order = len(chain) / len(beads) if beads else 1.0
     on_chain = sum(len(b.src) + len(b.tgt) for b in chain)
-    supported = _supported(chain, src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
+    supported = _supported(chain, src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts, candidates)
     in_order = _lower_bound(on_chain + supported, n + m, config.in_order_confidence)
     if parallelness < config.comparable_at:
         label = "unrelated"
@@ -441,7 +484,7 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
         label = "comparable"
     mean = float(np.mean([b.score for b in beads])) if beads else 0.0
     return Verdict(label, parallelness, len(beads), n, m, order, mean, in_order, supported, covered - on_chain,
-                   {"k": config.k, "threshold": config.threshold})
+                   config.k, config.threshold)
 
 
 def _lower_bound(k: int, n: int, confidence: float) -> float:
@@ -471,8 +514,8 @@ def _monotonic_chain(beads: Sequence[Bead]) -> list[Bead]:
     return chain[::-1]
 
 
-def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens,
-               texts=None) -> int:
+def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens, texts,
+               candidates: Candidates | None) -> int:
     """Sentences between two consecutive chain beads (or a chain end and the document's) with
     a candidate scoring ``support_at`` or more between the same two beads on the other side.
     Candidates are the margin's k nearest neighbours each way, so no n x m matrix is built."""
@@ -483,9 +526,7 @@ def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, sr
     for g, (a, b) in enumerate(zip([None, *chain], [*chain, None])):
         src_gap[(max(a.src) + 1 if a else 0):(min(b.src) if b else n)] = g
         tgt_gap[(max(a.tgt) + 1 if a else 0):(min(b.tgt) if b else m)] = g
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
-                       nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), n, m, config,
-                       src_lens, tgt_lens, texts)
+    cand = _given_or_searched(candidates, src_vecs, tgt_vecs, config, src_lens, tgt_lens, texts)
     gap = src_gap[cand.src]
     rows = (gap >= 0) & (gap == tgt_gap[cand.tgt]) & (cand.score >= config.support_at)
     return len(np.unique(cand.src[rows])) + len(np.unique(cand.tgt[rows]))
@@ -516,7 +557,7 @@ def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence
         fwd = _stream_search(src_index, tgt_index, config, bar.update)
         bwd = _stream_search(tgt_index, src_index, config, bar.update)
     pooled = [[docs[d][s] for d, s in loc] for docs, loc in ((src_texts, src_loc), (tgt_texts, tgt_loc))]
-    cand = _Candidates(fwd, bwd, n, m, config, *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
+    cand = Candidates(fwd, bwd, n, m, config, *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
     rows = cand.mutual()
     rows = rows[np.argsort(-cand.score[rows], kind="stable")]
     pairs = []

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .beads import Alignment, Bead
+from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest, numbers_agree
-from .search import AlignConfig, align_sentences
+from .mine import Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_agree
+from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
 from .text import Document
 
@@ -44,6 +44,20 @@ class AlignOptions:
     mode: str = "auto"
     config: AlignConfig = field(default_factory=AlignConfig)
     mine: MineConfig = field(default_factory=MineConfig)
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """What :func:`align_texts` decided about a pair and the beads it made: the ``verdict``,
+    the ``mode`` used (``parallel``: monotonic, ``mine``: mined pairs in any order),
+    ``unlinked`` (links of the monotonic path split into 1-0/0-1 for lack of evidence) and
+    the monotonic search's ``stats`` (``None`` in mine mode)."""
+
+    beads: tuple[Bead, ...]
+    verdict: Verdict
+    mode: str
+    unlinked: int = 0
+    stats: AlignStats | None = field(default=None, compare=False, repr=False)
 
 
 def _nowarn(message: str) -> None:
@@ -110,50 +124,51 @@ def align_documents(src_doc: Document, tgt_doc: Document, encoder, options: Alig
     _language_warnings(src_doc, tgt_doc, src_lang, tgt_lang, options, encoder.name, warn)
     src = document_sentences(src_doc, src_lang, options.presplit)
     tgt = document_sentences(tgt_doc, tgt_lang, options.presplit)
-    info = {
-        "src_path": src_doc.path, "tgt_path": tgt_doc.path,
-        "src_encoding": src_doc.encoding, "tgt_encoding": tgt_doc.encoding,
-        "model": encoder.name,
-    }
-    for role, doc, sentences, lang in (("src", src_doc, src, src_lang), ("tgt", tgt_doc, tgt, tgt_lang)):
-        foreign = foreign_sentences(sentences, lang) if lang in SPLIT_LANGS else []
-        if foreign:
-            warn(f"{doc.path}: {len(foreign)} sentence(s) not in {lang!r}, "
-                 f"e.g. #{foreign[0]}: {sentences[foreign[0]][:60]!r}")
-        info[f"{role}_foreign"] = foreign
-    beads, details = align_texts(src, tgt, encoder, options, warn)
-    info.update(details)
-    return Alignment(tuple(src), tuple(tgt), tuple(beads), src_lang, tgt_lang, info)
+    src_facts = _source_facts(src_doc, src, src_lang, warn)
+    tgt_facts = _source_facts(tgt_doc, tgt, tgt_lang, warn)
+    result = align_texts(src, tgt, encoder, options, warn)
+    return Alignment(tuple(src), tuple(tgt), result.beads, src_facts, tgt_facts, encoder.name,
+                     result.verdict, result.mode, result.unlinked, result.stats)
+
+
+def _source_facts(doc: Document, sentences: list[str], lang: str, warn: Callable[[str], None]) -> SourceFacts:
+    """Where one side came from, and its sentences not in its language (a warning names them)."""
+    foreign = foreign_sentences(sentences, lang) if lang in SPLIT_LANGS else []
+    if foreign:
+        warn(f"{doc.path}: {len(foreign)} sentence(s) not in {lang!r}, "
+             f"e.g. #{foreign[0]}: {sentences[foreign[0]][:60]!r}")
+    return SourceFacts(lang, doc.path, doc.encoding, tuple(foreign))
 
 
 def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignOptions = AlignOptions(),
-                warn: Callable[[str], None] = _nowarn) -> tuple[list[Bead], dict]:
-    """Verdict, then the beads of the chosen mode, and what was decided."""
-    if not src or not tgt:  # nothing to compare: every sentence is unmatched
-        return list(align_sentences(src, tgt, encoder, options.config).beads), {"verdict": "unrelated", "mode": "parallel"}
+                warn: Callable[[str], None] = _nowarn) -> PairResult:
+    """Verdict, then the beads of the chosen mode: a :class:`PairResult` (what
+    :func:`align_documents` adds the documents' facts to)."""
+    if not src or not tgt:  # nothing to compare: every sentence is unmatched, nothing mined
+        verdict = Verdict("unrelated", 0.0, 0, len(src), len(tgt), 1.0, 0.0,
+                          k=options.mine.k, threshold=options.mine.threshold)
+        result = align_sentences(src, tgt, encoder, options.config)
+        return PairResult(result.beads, verdict, "parallel", stats=result.stats)
     vecs = encoder.encode([*src, *tgt])  # one call: one cache lookup, one progress total
     src_vecs, tgt_vecs = vecs[:len(src)], vecs[len(src):]
     lens = ([len(s) for s in src], [len(t) for t in tgt])
     texts = (src, tgt)
-    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
-    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens, texts=texts)
+    # The nearest neighbours, searched once: mining, the verdict and the checks below read them.
+    candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
+    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
+    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
     mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
-    details = {**verdict.as_dict(), "mode": mode}
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
              f"only pairs with strong evidence are linked")
     if mode == "mine":
-        return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens, texts), details
+        return PairResult(_with_unmatched(mined, src_vecs, tgt_vecs, candidates, texts), verdict, mode)
     result = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
-    details.update(result.stats)
     if verdict.label != "unrelated":
         beads, unlinked = _numbers_checked(result.beads, texts)
-        if unlinked:
-            details["unlinked_beads"] = unlinked
-        return beads, details
-    beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, options.mine, lens, texts)
-    details["unlinked_beads"] = unlinked
-    return beads, details
+    else:
+        beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, candidates, texts)
+    return PairResult(tuple(beads), verdict, mode, unlinked, result.stats)
 
 
 def _auto_mode(verdict, config: MineConfig) -> str:
@@ -197,9 +212,9 @@ def _numbers_checked(beads: Sequence[Bead], texts) -> tuple[list[Bead], int]:
     return out, unlinked
 
 
-def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens, texts) -> tuple[list[Bead], int]:
+def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, candidates: Candidates, texts) -> tuple[list[Bead], int]:
     """Unlink linked beads unless both the aligner and the miner's calibrated check support them."""
-    check = bead_scores(src_vecs, tgt_vecs, beads, config, *lens, texts=texts)
+    check = bead_scores(src_vecs, tgt_vecs, beads, candidates.config, texts=texts, candidates=candidates)
     out, unlinked = [], 0
     for bead, extra in zip(beads, check):
         if not (bead.src and bead.tgt):
@@ -214,20 +229,19 @@ def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens
     return out, unlinked
 
 
-def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, lens, texts) -> list[Bead]:
+def _with_unmatched(mined: Sequence[Bead], src_vecs, tgt_vecs, candidates: Candidates, texts) -> tuple[Bead, ...]:
     """Mined beads plus a 1-0 / 0-1 bead for every sentence left out, so outputs and
     reports still show the whole documents. An unmatched sentence's score is the
     confidence that it has no counterpart: 1 - its best candidate's calibrated score."""
     used_src = {i for b in mined for i in b.src}
     used_tgt = {j for b in mined for j in b.tgt}
-    best_tgt = nearest(src_vecs, tgt_vecs, 1, config.exact_cells)[1][:, 0]
-    best_src = nearest(tgt_vecs, src_vecs, 1, config.exact_cells)[1][:, 0]
+    best_tgt, best_src = candidates.nearest_tgt, candidates.nearest_src
     probes = [Bead((i,), (int(best_tgt[i]),), 0.0) for i in range(len(src_vecs))]
     probes += [Bead((int(best_src[j]),), (j,), 0.0) for j in range(len(tgt_vecs))]
-    best = bead_scores(src_vecs, tgt_vecs, probes, config, *lens, texts=texts)
+    best = bead_scores(src_vecs, tgt_vecs, probes, candidates.config, texts=texts, candidates=candidates)
     n = len(src_vecs)
     beads = list(mined)
     beads += [Bead((i,), (), round(1.0 - float(best[i]), 4)) for i in range(n) if i not in used_src]
     beads += [Bead((), (j,), round(1.0 - float(best[n + j]), 4)) for j in range(len(tgt_vecs)) if j not in used_tgt]
     # Reading order: by source sentence, then the unmatched target sentences in order.
-    return sorted(beads, key=lambda b: (0, b.src[0]) if b.src else (1, b.tgt[0]))
+    return tuple(sorted(beads, key=lambda b: (0, b.src[0]) if b.src else (1, b.tgt[0])))

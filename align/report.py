@@ -71,7 +71,6 @@ def render_html(alignment: Alignment, *, english: dict | None = None, low_score:
         expected = len(alignment.src_sentences if side == "src" else alignment.tgt_sentences)
         if len(texts) != expected:
             raise ValueError(f"english[{side!r}] must hold one translation per {side} sentence ({expected})")
-    info = alignment.info
     rows = []
     for n, bead in enumerate(alignment.beads, 1):
         flag = ("low" if bead.score < low_score else "") if _matched(bead) else "un"
@@ -87,8 +86,9 @@ def render_html(alignment: Alignment, *, english: dict | None = None, low_score:
     kinds = Counter(b.kind for b in alignment.beads)
     src_label = LANG_NAMES.get(alignment.src_lang, alignment.src_lang)
     tgt_label = LANG_NAMES.get(alignment.tgt_lang, alignment.tgt_lang)
-    src_name = Path(info["src_path"]).name if info.get("src_path") else src_label
-    tgt_name = Path(info["tgt_path"]).name if info.get("tgt_path") else tgt_label
+    src_name = Path(alignment.src.path).name if alignment.src.path else src_label
+    tgt_name = Path(alignment.tgt.path).name if alignment.tgt.path else tgt_label
+    verdict = alignment.verdict
     return _page(
         "report.html.j2", "report.js",
         title=f"{src_name} ⇄ {tgt_name} — alignment report",
@@ -97,8 +97,8 @@ def render_html(alignment: Alignment, *, english: dict | None = None, low_score:
         src=alignment.src_sentences, tgt=alignment.tgt_sentences,
         n_src=len(alignment.src_sentences), n_tgt=len(alignment.tgt_sentences),
         beads=alignment.beads, rows=rows, english=english, low_score=low_score,
-        verdict=info.get("verdict"), verdict_figure=info.get("verdict_figure"),
-        verdict_value=info.get("verdict_value"), mode=info.get("mode"), model=info.get("model"),
+        verdict=verdict.label if verdict else None, verdict_figure=verdict.figure_name if verdict else None,
+        verdict_value=verdict.shown_figure if verdict else None, mode=alignment.mode, model=alignment.model,
         shapes=", ".join(f"{k} {n}" for k, n in kinds.most_common()) or "–",
         mean_score=sum(matched) / len(matched) if matched else None,
         n_low=sum(r["flag"] == "low" for r in rows), n_unmatched=sum(r["flag"] == "un" for r in rows),

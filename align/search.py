@@ -53,6 +53,7 @@ thresholds").
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 import time
@@ -116,11 +117,32 @@ class AlignConfig:
 
 
 @dataclass(frozen=True)
+class AlignStats:
+    """What one search did: the diagnostics ``align --debug`` writes, and the counts and
+    timings the benchmarks add up. Fields stay ``None`` where no search ran (an empty side)."""
+
+    n_src: int
+    n_tgt: int
+    confidence_features: np.ndarray | None = field(default=None, repr=False)  # per bead: the
+    #   three features of its confidence (see ``_CONFIDENCE``), for refitting the weights
+    levels: int | None = None          # coarse-to-fine levels searched (1: the whole lattice)
+    band_cells: int | None = None      # lattice cells searched at the finest level
+    refine_rounds: int | None = None   # re-embed / re-run rounds done
+    typical: float | None = None       # the document's typical bead score (the unit of costs)
+    slope: float | None = None         # the document's P(translation | bead score) curve
+    intercept: float | None = None
+    strings_embedded: int = 0          # model inputs: the sentences (by align_sentences) and
+    #                                    the concatenations embedded for real merge beads
+    seconds_embed: float | None = None  # time in the encoder, by align_sentences
+    seconds_align: float | None = None  # time in the search itself, by align_sentences
+
+
+@dataclass(frozen=True)
 class AlignResult:
     """Beads in document order (every sentence in exactly one bead) and run statistics."""
 
     beads: tuple[Bead, ...]
-    stats: dict = field(default_factory=dict, compare=False)
+    stats: AlignStats = field(compare=False)
 
 
 SpanEmbedder = Callable[[str, list[tuple[int, int]]], np.ndarray]
@@ -158,10 +180,8 @@ def align_sentences(src: Sequence[str], tgt: Sequence[str], encoder,
 
     result = align_embeddings(src_vecs, tgt_vecs, [len(s) for s in src], [len(t) for t in tgt],
                               config, embed_spans, number_profile(src), number_profile(tgt))
-    stats = dict(result.stats)
-    stats["strings_embedded"] = len(src) + len(tgt) + stats.pop("spans_embedded")
-    stats["seconds_embed"] = embed_seconds
-    stats["seconds_align"] = time.perf_counter() - t0 - embed_seconds
+    stats = dataclasses.replace(result.stats, strings_embedded=len(src) + len(tgt) + result.stats.strings_embedded,
+                                seconds_embed=embed_seconds, seconds_align=time.perf_counter() - t0 - embed_seconds)
     return AlignResult(result.beads, stats)
 
 
@@ -176,44 +196,44 @@ def align_embeddings(src_vecs: np.ndarray, tgt_vecs: np.ndarray,
     ``embed_spans(side, [(start, length), ...])`` ("src"/"tgt") returns real
     vectors of concatenated sentences; without it merges keep their approximate
     vectors. ``*_numbers`` (:func:`number_profile` of each side's sentences) add the
-    number-agreement term; without them it is off. ``stats["spans_embedded"]`` counts the
-    concatenations asked for; ``stats["confidence_features"]`` holds each bead's features.
+    number-agreement term; without them it is off. ``stats.strings_embedded`` counts the
+    concatenations asked for; ``stats.confidence_features`` holds each bead's features.
     """
     if config.max_src < 1 or config.max_tgt < 1 or config.max_total < 2:
         raise UsageError("max_src, max_tgt must be >= 1 and max_total >= 2")
     n, m = len(src_vecs), len(tgt_vecs)
-    stats = {"n_src": n, "n_tgt": m, "spans_embedded": 0}
     if n == 0 or m == 0:
         beads = [Bead((i,), (), 1.0) for i in range(n)] + [Bead((), (j,), 1.0) for j in range(m)]
-        return AlignResult(tuple(beads), stats)
+        return AlignResult(tuple(beads), AlignStats(n, m))
     sides = [_Side(vecs, lens, config.centre * np.asarray(vecs, np.float32).mean(axis=0), numbers)
              for vecs, lens, numbers in ((src_vecs, src_lens, src_numbers), (tgt_vecs, tgt_lens, tgt_numbers))]
     with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
-        return _align(*sides, config, embed_spans, stats)
+        return _align(*sides, config, embed_spans)
 
 
-def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmbedder | None,
-           stats: dict) -> AlignResult:
+def _align(src: "_Side", tgt: "_Side", config: AlignConfig, embed_spans: SpanEmbedder | None) -> AlignResult:
     n, m = src.n, tgt.n
     band, levels = _band(src, tgt, config)
     lattice = _Lattice(src, tgt, band, config)
     budget = int((config.embed_budget - 1.0) * (n + m))
+    spans_embedded = 0
     for round_ in range(config.refine_rounds + 1):
         lattice.forward()
         if embed_spans is None or round_ == config.refine_rounds:
             break
-        wanted = lattice.close_merges(budget - stats["spans_embedded"])
+        wanted = lattice.close_merges(budget - spans_embedded)
         if not wanted:
             break
         for side_name, side in (("src", src), ("tgt", tgt)):
             spans = [span for name, span in wanted if name == side_name]
             if spans:
                 side.set_real(spans, embed_spans(side_name, spans))
-        stats["spans_embedded"] += len(wanted)
+        spans_embedded += len(wanted)
         lattice.compute_gains(refresh=True)
-    beads, stats["confidence_features"] = _uncross(*lattice.beads(), src, tgt)
-    stats.update(levels=levels, band_cells=lattice.size, refine_rounds=round_, typical=lattice.typical,
-                 slope=lattice.calib[0], intercept=lattice.calib[1])
+    beads, features = _uncross(*lattice.beads(), src, tgt)
+    stats = AlignStats(n, m, features, levels=levels, band_cells=lattice.size, refine_rounds=round_,
+                       typical=lattice.typical, slope=lattice.calib[0], intercept=lattice.calib[1],
+                       strings_embedded=spans_embedded)
     return AlignResult(tuple(beads), stats)
 
 

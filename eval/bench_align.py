@@ -61,8 +61,8 @@ def run_align_benchmark(suite_name: str, model_specs: list[str], data_dir: str |
             start = time.perf_counter()
             result = align_sentences(doc.src, doc.tgt, encoder, config)
             seconds += time.perf_counter() - start
-            align_seconds += result.stats["seconds_align"]
-            strings += result.stats["strings_embedded"]
+            align_seconds += result.stats.seconds_align
+            strings += result.stats.strings_embedded
             preds.append(result.beads)
         score = score_documents([d.gold for d in docs], preds)
         n_sent = sum(len(d.src) + len(d.tgt) for d in docs)

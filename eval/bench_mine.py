@@ -226,10 +226,10 @@ def run_auto(data_dir: str, encoder, config: MineConfig, seed: int,
         for mode in ("auto", "parallel"):
             preds, verdicts, modes = [], Counter(), Counter()
             for doc in docs:
-                beads, info = align_texts(doc.src, doc.tgt, encoder, AlignOptions(mode=mode, mine=config))
-                preds.append(beads)
-                verdicts[info["verdict"]] += 1
-                modes[info["mode"]] += 1
+                result = align_texts(doc.src, doc.tgt, encoder, AlignOptions(mode=mode, mine=config))
+                preds.append(result.beads)
+                verdicts[result.verdict.label] += 1
+                modes[result.mode] += 1
             score = score_documents([d.gold for d in docs], preds)
             rows.append({"variant": variant, "mode": mode, "docs": len(docs), "F1": score.f1_strict,
                          "P": score.precision_strict, "R": score.recall_strict, "F1_lax": score.f1_lax,

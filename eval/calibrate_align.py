@@ -32,7 +32,7 @@ def bead_features(docs, encoder, config: AlignConfig = AlignConfig()) -> tuple[n
     for doc in docs:
         result = align_sentences(doc.src, doc.tgt, encoder, config)
         gold = {(tuple(s), tuple(t)) for s, t in doc.gold}
-        features.append(result.stats["confidence_features"])
+        features.append(result.stats.confidence_features)
         correct += [(b.src, b.tgt) in gold for b in result.beads]
     return np.concatenate(features), np.array(correct)
 

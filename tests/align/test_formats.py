@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from align import __version__, formats
-from align.beads import Alignment, Bead
+from align.beads import Alignment, Bead, SourceFacts
+from align.mine import Verdict
+from align.search import AlignStats
 from align.errors import FormatError, InputError, UsageError
 from align.formats import FORMATS, read_beads, read_bitext, render, write_alignment, write_atomic
 
@@ -30,7 +32,7 @@ def make_alignment(**kw) -> Alignment:
         Bead((), (4,), 0.1),
         Bead((4,), (5,), 0.9),
     )
-    return Alignment(SRC, TGT, beads, info={"verdict": "parallel", "model": "labse"}, **kw)
+    return Alignment(SRC, TGT, beads, model="labse", **kw)
 
 
 def test_formats_tuple():
@@ -125,7 +127,7 @@ def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
     text = render(al, "jsonl", meta=True)
     first = json.loads(text.splitlines()[0])
     assert first == {
-        "meta": {"src_lang": "kk", "tgt_lang": "ru", "model": "labse", "verdict": "parallel",
+        "meta": {"src_lang": "kk", "tgt_lang": "ru", "model": "labse",
                  "src_sentences": 5, "tgt_sentences": 6, "beads": 6, "kkru_version": __version__}
     }
     path = tmp_path / "meta.jsonl"
@@ -136,19 +138,37 @@ def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
         render(al, "tsv", meta=True)
 
 
-def test_jsonl_meta_keeps_user_fields_and_diagnostics_only_for_debug():
-    info = {"src_path": "kk.txt", "model": "labse", "verdict": "parallel", "parallelness": 0.8444, "mode": "parallel",
-            "confidence_features": np.array([[-2.5, 0.0], [0.25, 1.0]]), "levels": 1, "band_cells": 552,
-            "slope": np.float64(37.5), "seconds_align": 0.02}
-    al = Alignment(SRC, TGT, make_alignment().beads, info=info)
+def test_jsonl_meta_is_rendered_from_the_typed_result_and_diagnostics_only_for_debug():
+    verdict = Verdict("unrelated", 0.04444, 1, 5, 6, 1.0, 0.81234, in_order=0.0123, k=4, threshold=0.8)
+    stats = AlignStats(5, 6, np.array([[-2.5, 0.0], [0.25, 1.0]]), levels=1, band_cells=552,
+                       slope=np.float64(37.5), strings_embedded=13, seconds_align=0.02)
+    al = Alignment(SRC, TGT, make_alignment().beads, SourceFacts("kk", "kk.txt", "utf-8", (3,)),
+                   SourceFacts("ru", "ru.txt", "cp1251", ()), "labse", verdict, "parallel", 0, stats)
     meta = json.loads(render(al, "jsonl", meta=True, min_score=0.5).splitlines()[0])["meta"]
-    assert meta == {"src_path": "kk.txt", "src_lang": "kk", "tgt_lang": "ru", "model": "labse", "verdict": "parallel",
-                    "parallelness": 0.8444, "mode": "parallel", "src_sentences": 5, "tgt_sentences": 6,
-                    "beads": 4, "kkru_version": __version__}
+    assert list(meta.items()) == [  # the keys and order users' files have always had
+        ("src_path", "kk.txt"), ("tgt_path", "ru.txt"), ("src_encoding", "utf-8"), ("tgt_encoding", "cp1251"),
+        ("src_lang", "kk"), ("tgt_lang", "ru"), ("model", "labse"), ("verdict", "unrelated"),
+        ("verdict_figure", "mined share"), ("verdict_value", 0.0444), ("parallelness", 0.0444), ("n_mutual", 1),
+        ("order", 1.0), ("in_order", 0.0123), ("supported", 0), ("off_chain", 0), ("mean_mined_score", 0.8123),
+        ("threshold", 0.8), ("mode", "parallel"), ("unlinked_beads", 0), ("src_foreign", [3]), ("tgt_foreign", []),
+        ("src_sentences", 5), ("tgt_sentences", 6), ("beads", 4), ("kkru_version", __version__)]
     debug = json.loads(render(al, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]["debug"]
     # real JSON numbers and lists, not numpy's repr in a string
-    assert debug == {"confidence_features": [[-2.5, 0.0], [0.25, 1.0]], "levels": 1, "band_cells": 552,
-                     "slope": 37.5, "seconds_align": 0.02}
+    assert debug == {"k": 4, "n_src": 5, "n_tgt": 6, "confidence_features": [[-2.5, 0.0], [0.25, 1.0]], "levels": 1,
+                     "band_cells": 552, "slope": 37.5, "strings_embedded": 13, "seconds_align": 0.02}
+
+
+def test_jsonl_meta_of_mined_pairs_and_corpora():
+    """Unlinked beads are counted only where a monotonic path was checked; a corpus names
+    its document counts and has no per-file facts."""
+    mined = dataclasses.replace(make_alignment(), verdict=Verdict("comparable", 0.5, 3, 5, 6, 0.5, 0.9), mode="mine")
+    meta = json.loads(render(mined, "jsonl", meta=True).splitlines()[0])["meta"]
+    assert meta["mode"] == "mine" and "unlinked_beads" not in meta and "debug" not in meta
+    corpus = dataclasses.replace(make_alignment(), src=SourceFacts("kk", documents=2),
+                                 tgt=SourceFacts("ru", documents=3), mode="mine-corpus")
+    meta = json.loads(render(corpus, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]
+    assert list(meta) == ["src_lang", "tgt_lang", "model", "mode", "src_documents", "tgt_documents", "src_sentences",
+                          "tgt_sentences", "beads", "kkru_version", "debug"] and meta["debug"] == {}
 
 
 def test_scores_have_four_decimals_in_every_text_format():
@@ -235,7 +255,7 @@ def test_tmx_is_valid_xml_with_languages_and_scores(tmp_path):
 
 def test_tmx_escapes_markup_and_drops_forbidden_characters(tmp_path):
     nasty = 'x <script>alert("&amp;")</script> & \x00\x01\x0b\x1f\ufffe end'
-    al = Alignment((nasty,), ("ok ]]> <b>",), (Bead((0,), (0,), 1.0),), src_lang="kk", tgt_lang="ru")
+    al = Alignment((nasty,), ("ok ]]> <b>",), (Bead((0,), (0,), 1.0),), src=SourceFacts("kk"), tgt=SourceFacts("ru"))
     path = tmp_path / "nasty.tmx"
     write_alignment(al, "tmx", path)
     text = path.read_text(encoding="utf-8")
@@ -246,7 +266,7 @@ def test_tmx_escapes_markup_and_drops_forbidden_characters(tmp_path):
 
 
 def test_tmx_uses_the_alignment_languages(tmp_path):
-    al = make_alignment(src_lang="ru", tgt_lang="kk")
+    al = make_alignment(src=SourceFacts("ru"), tgt=SourceFacts("kk"))
     root = ET.fromstring(render(al, "tmx").split("\n", 2)[2])
     assert root.find("header").get("srclang") == "ru"
     assert {tuv.get(XML_LANG) for tuv in root.iter("tuv")} == {"ru", "kk"}
@@ -332,7 +352,7 @@ def test_write_atomic_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
 
 
 def test_tsv_header_names_the_languages_and_is_skipped_by_the_reader(tmp_path):
-    al = make_alignment(src_lang="ru", tgt_lang="kk")
+    al = make_alignment(src=SourceFacts("ru"), tgt=SourceFacts("kk"))
     assert not render(al, "tsv").startswith("#")  # off by default
     lines = render(al, "tsv", header=True).splitlines()
     assert lines[0] == "# ru\tkk\tscore" and len(lines) == len(al.beads) + 1
@@ -388,7 +408,7 @@ def test_a_format_registered_once_is_a_choice_in_help_batch_and_the_reader(psv_c
 def test_read_languages_names_the_columns_read_bitext_gives(tmp_path):
     from align.formats import read_languages
 
-    al = make_alignment(src_lang="kk", tgt_lang="ru")
+    al = make_alignment()  # kk and ru
     (jsonl,) = write_alignment(al, "jsonl", tmp_path / "a.jsonl", meta=True)
     (tsv,) = write_alignment(al, "tsv", tmp_path / "a.tsv")
     assert read_languages(jsonl) == ("kk", "ru") and read_languages(tsv) == (None, None)

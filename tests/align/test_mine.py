@@ -269,3 +269,23 @@ def test_letterless_sentences_are_mined_only_with_the_same_numbers():
     assert len(mine_pairs(vecs, vecs, SYNTH)) == 12  # without texts the vectors alone decide
     verdict = document_verdict(vecs, vecs, SYNTH, None, texts=(src, [str(n) for n in range(900, 912)]))
     assert verdict.n_mutual == 0 and verdict.label == "unrelated"
+
+
+def test_shared_candidates_give_what_each_step_finds_alone():
+    """align_texts searches a pair's neighbours once and hands them to mining, the verdict and
+    bead scoring: each must find what it finds with its own search (texts included)."""
+    from align.mine import Candidates, bead_scores
+
+    src, tgt, _ = _pair(0.7, n=30, seed=4)
+    lens = ([40 + i for i in range(30)], [42 + (i * 7) % 13 for i in range(30)])
+    texts = ([f"сөйлем {i}" for i in range(29)] + ["12"], [f"предложение {j}" for j in range(29)] + ["13"])
+    shared = Candidates.search(src, tgt, SYNTH, *lens, texts=texts)
+    mined = mine_pairs(src, tgt, SYNTH, *lens, texts=texts)
+    assert mine_pairs(src, tgt, SYNTH, candidates=shared) == mined
+    assert (document_verdict(src, tgt, SYNTH, mined, candidates=shared)
+            == document_verdict(src, tgt, SYNTH, mined, *lens, texts=texts))
+    probes = mined + [mined[0].__class__((i,), (i,), 0.0) for i in range(30)]
+    assert np.array_equal(bead_scores(src, tgt, probes, SYNTH, texts=texts, candidates=shared),
+                          bead_scores(src, tgt, probes, SYNTH, *lens, texts=texts), equal_nan=True)
+    with pytest.raises(ValueError, match="candidates of 30/30 sentences for a pair of 29/30"):
+        mine_pairs(src[:29], tgt, SYNTH, candidates=shared)

@@ -1,9 +1,11 @@
 """The per-pair pipeline: verdict, mode choice, unlinking weak beads, corpus mining."""
 
+import dataclasses
 import json
 import random
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from align.cli import main
@@ -37,9 +39,9 @@ def test_seed_pair_default_run_links_only_same_fact_sentences():
 
 
 def test_translations_are_parallel_and_aligned_monotonically():
-    beads, info = align_texts(KK, RU, encoder())
-    assert info["verdict"] == "parallel" and info["mode"] == "parallel"
-    linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
+    result = align_texts(KK, RU, encoder())
+    assert result.verdict.label == "parallel" and result.mode == "parallel"
+    linked = [(b.src, b.tgt) for b in result.beads if b.src and b.tgt]
     assert all(src == tgt for src, tgt in linked)  # NTREX is line-parallel
     assert len(linked) >= 0.8 * len(KK)
 
@@ -49,9 +51,9 @@ def test_loose_translation_is_aligned_monotonically_though_little_is_mined():
     here the threshold is raised so that a quarter of the sentences are mined. The rest lie
     between the mined beads with their translations, so the pair is parallel all the same."""
     options = AlignOptions(mine=MineConfig(threshold=0.999))
-    beads, info = align_texts(KK, RU, encoder(), options)
-    assert info["parallelness"] < 0.35 and info["verdict"] == "parallel" and info["mode"] == "parallel"
-    linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
+    result = align_texts(KK, RU, encoder(), options)
+    assert result.verdict.parallelness < 0.35 and result.verdict.label == "parallel" and result.mode == "parallel"
+    linked = [(b.src, b.tgt) for b in result.beads if b.src and b.tgt]
     assert all(src == tgt for src, tgt in linked) and len(linked) >= 0.8 * len(KK)
 
 
@@ -59,10 +61,65 @@ def test_part_of_a_translation_among_other_facts_is_mined():
     """A third of the translation kept in place, the rest other sentences of the story: comparable,
     and mined, not forced through a monotonic path."""
     tgt = [RU[j] if j % 3 == 0 else RU[(j + 11) % len(RU)] for j in range(len(RU))]
-    beads, info = align_texts(KK, tgt, encoder())
-    assert info["verdict"] == "comparable" and info["mode"] == "mine" and info["in_order"] < 0.5
-    linked = {(b.src[0], b.tgt[0]) for b in beads if b.src and b.tgt}
+    result = align_texts(KK, tgt, encoder())
+    assert result.verdict.label == "comparable" and result.mode == "mine" and result.verdict.in_order < 0.5
+    linked = {(b.src[0], b.tgt[0]) for b in result.beads if b.src and b.tgt}
     assert linked and all(RU[i] == tgt[j] for i, j in linked)
+
+
+def test_a_pair_result_is_typed(tmp_path):
+    """What was decided about a pair and where its sides came from are named fields: a typo
+    is an AttributeError, not a silent None from a dict."""
+    from align.pipeline import PairResult, align_documents
+    from align.search import AlignStats
+    from align.text import read_document
+
+    (tmp_path / "ru.txt").write_bytes((NTREX / "ru.txt").read_text(encoding="utf-8").encode("cp1251"))
+    enc = encoder()
+    al = align_documents(read_document(str(NTREX / "kk.txt")), read_document(str(tmp_path / "ru.txt")), enc,
+                         AlignOptions(presplit=True))
+    assert (al.src.path, al.src.encoding, al.src.lang, al.src.foreign) == (str(NTREX / "kk.txt"), "utf-8", "kk", ())
+    assert (al.tgt.encoding, al.tgt.lang, al.tgt_lang) == ("cp1251", "ru", "ru")
+    assert al.verdict.label == "parallel" and al.verdict.figure_name == "in-order share" and al.verdict.k == 4
+    assert al.mode == "parallel" and al.model == enc.name and al.unlinked == 0
+    assert isinstance(al.stats, AlignStats) and al.stats.levels >= 1
+    assert len(al.stats.confidence_features) == len(al.beads)
+    for typo in ("info", "verdcit", "src_encoding"):
+        with pytest.raises(AttributeError):
+            getattr(al, typo)
+    result = align_texts(list(al.src_sentences), list(al.tgt_sentences), enc)
+    assert isinstance(result, PairResult) and result.beads == al.beads and result.verdict == al.verdict
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.mode = "mine"
+
+
+def test_an_empty_side_is_unrelated_with_every_sentence_unmatched():
+    result = align_texts(KK[:3], [], encoder())
+    assert result.verdict.label == "unrelated" and result.verdict.parallelness == 0.0 and result.mode == "parallel"
+    assert [(b.src, b.tgt) for b in result.beads] == [((0,), ()), ((1,), ()), ((2,), ())]
+
+
+@pytest.mark.parametrize("exact_cells", [4_000_000, 0])  # an exact product, and faiss indexes
+def test_nearest_neighbours_are_searched_once_per_pair(monkeypatch, exact_cells):
+    """Mining, the verdict's support count, the unlinking check and the unmatched sentences'
+    scores all read one pair's candidates: two searches (one each way) per pair, whatever
+    the mode, and above exact_cells two faiss indexes, not six or eight."""
+    import align.mine
+
+    searches, indexes = [], []
+    nearest, flat_index = align.mine.nearest, align.mine._flat_index
+    monkeypatch.setattr(align.mine, "nearest", lambda *a: searches.append(a[2]) or nearest(*a))
+    monkeypatch.setattr(align.mine, "_flat_index", lambda *a: indexes.append(1) or flat_index(*a))
+    mine = MineConfig(exact_cells=exact_cells)
+    shuffled = [RU[j] for j in random.Random(3).sample(range(len(RU)), len(RU))]
+    cases = [(KK, RU, "auto", "parallel"), (KK, shuffled, "auto", "mine"),
+             (KK[:10], RU[12:22], "parallel", "parallel")]  # unrelated, forced in order: checked
+    for src, tgt, mode, expected in cases:
+        searches.clear(), indexes.clear()
+        result = align_texts(src, tgt, encoder(), AlignOptions(mode=mode, mine=mine))
+        assert result.mode == expected
+        assert searches == [mine.k, mine.k], (mode, expected)
+        assert len(indexes) == (2 if exact_cells == 0 else 0)
 
 
 def test_auto_mode_follows_the_in_order_share():
@@ -81,17 +138,18 @@ def test_auto_mode_follows_the_in_order_share():
 
 def test_parallel_mode_unlinks_unrelated_sentences():
     """Forced through two unrelated documents, the monotonic path may not link them."""
-    beads, info = align_texts(KK[:10], RU[12:22], encoder(), AlignOptions(mode="parallel"))
-    assert info["mode"] == "parallel" and info["verdict"] == "unrelated"
-    assert not [b for b in beads if b.src and b.tgt]
+    result = align_texts(KK[:10], RU[12:22], encoder(), AlignOptions(mode="parallel"))
+    assert result.mode == "parallel" and result.verdict.label == "unrelated"
+    assert not [b for b in result.beads if b.src and b.tgt]
+    assert result.unlinked > 0  # the path linked some, and they were split
 
 
 def test_mine_mode_finds_reordered_pairs():
     order = list(range(len(RU)))
     random.Random(3).shuffle(order)
-    beads, info = align_texts(KK, [RU[j] for j in order], encoder())
-    assert info["mode"] == "mine"
-    linked = {(b.src[0], order[b.tgt[0]]) for b in beads if b.src and b.tgt}
+    result = align_texts(KK, [RU[j] for j in order], encoder())
+    assert result.mode == "mine" and result.stats is None  # no monotonic search ran
+    linked = {(b.src[0], order[b.tgt[0]]) for b in result.beads if b.src and b.tgt}
     assert len(linked) >= 0.85 * len(KK) and all(i == j for i, j in linked)
 
 
@@ -155,9 +213,9 @@ def test_unrelated_random_integers_are_not_translations():
     src, tgt = _random_integers(1), _random_integers(2)
     assert not set(src) & set(tgt)
     for mode in ("auto", "mine", "parallel"):
-        beads, info = align_texts(src, tgt, encoder(), AlignOptions(mode=mode))
-        assert info["verdict"] == "unrelated", (mode, info)
-        assert not [b for b in beads if b.src and b.tgt], mode
+        result = align_texts(src, tgt, encoder(), AlignOptions(mode=mode))
+        assert result.verdict.label == "unrelated", (mode, result)
+        assert not [b for b in result.beads if b.src and b.tgt], mode
 
 
 def test_numeric_rows_of_a_translation_still_link():
@@ -167,11 +225,12 @@ def test_numeric_rows_of_a_translation_still_link():
             for k in range(1, 6)]
     src = KK[:8] + [kk for kk, _ in rows] + KK[8:]
     tgt = RU[:8] + [ru for _, ru in rows] + RU[8:]
-    beads, info = align_texts(src, tgt, encoder())
-    assert info["verdict"] == "parallel" and info["mode"] == "parallel"
-    linked = {(b.src, b.tgt) for b in beads if b.src and b.tgt}
+    result = align_texts(src, tgt, encoder())
+    assert result.verdict.label == "parallel" and result.mode == "parallel"
+    linked = {(b.src, b.tgt) for b in result.beads if b.src and b.tgt}
     assert {((8 + k,), (8 + k,)) for k in range(5)} <= linked
-    mined = {(b.src, b.tgt) for b in align_texts(src, tgt, encoder(), AlignOptions(mode="mine"))[0] if b.src and b.tgt}
+    mined = {(b.src, b.tgt) for b in align_texts(src, tgt, encoder(), AlignOptions(mode="mine")).beads
+             if b.src and b.tgt}
     assert {((8 + k,), (8 + k,)) for k in range(5)} <= mined
 
 
@@ -198,10 +257,11 @@ def _edited(merge: int, drop_kk: int, drop_ru: int, insert_at: int) -> tuple[lis
 def test_a_translation_with_edits_is_parallel_by_its_in_order_share():
     for damage in ((3, 10, 15, 18), (1, 7, 12, 5), (5, 14, 19, 9)):
         kk, ru = _edited(*damage)
-        beads, info = align_texts(kk, ru, encoder())
-        assert info["verdict"] == "parallel" and info["mode"] == "parallel", (damage, info)
-        assert info["verdict_figure"] == "in-order share" and info["verdict_value"] == info["in_order"] >= 0.65
-        linked = [(b.src, b.tgt) for b in beads if b.src and b.tgt]
+        result = align_texts(kk, ru, encoder())
+        verdict = result.verdict
+        assert verdict.label == "parallel" and result.mode == "parallel", (damage, result)
+        assert verdict.figure_name == "in-order share" and verdict.figure == verdict.in_order >= 0.65
+        linked = [(b.src, b.tgt) for b in result.beads if b.src and b.tgt]
         assert len(linked) >= 0.8 * len(kk)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from align.beads import Alignment, Bead
+from align.mine import Verdict
 from align.report import _pooled_similarity, heatmap_figure, plot_heatmap, render_html, render_index
 from tests.conftest import KK_SEED, ROOT, RU_SEED
 
@@ -31,9 +32,14 @@ PAYLOAD = ("<script>document.title='PWNED'</script>"
            "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"> & \"quoted\" <b>bold</b>")
 
 
-def alignment(src, tgt, beads, **info) -> Alignment:
+def alignment(src, tgt, beads, **decided) -> Alignment:
     return Alignment(tuple(src), tuple(tgt), tuple(Bead(tuple(s), tuple(t), score) for s, t, score in beads),
-                     "kk", "ru", info)
+                     **decided)
+
+
+def verdict(label: str, figure: float) -> Verdict:
+    """A verdict that shows ``figure``: the mined share when unrelated, else the in-order share."""
+    return Verdict(label, figure if label == "unrelated" else 0.3, 1, 4, 3, 1.0, 0.9, in_order=figure)
 
 
 def small() -> Alignment:
@@ -41,7 +47,7 @@ def small() -> Alignment:
         ["Бірінші сөйлем.", PAYLOAD, "Үшінші сөйлем.", "Төртінші."],
         ["Первое предложение.", "Второе.", "Третье предложение."],
         [((0,), (0,), 0.93), ((1,), (), 0.7), ((2, 3), (1,), 0.31), ((), (2,), 0.6)],
-        verdict="comparable", verdict_figure="in-order share", verdict_value=0.42, mode="mine", model="test-model")
+        verdict=verdict("comparable", 0.42), mode="mine", model="test-model")
 
 
 def big(n: int = 5000, seed: int = 0) -> Alignment:
@@ -56,7 +62,7 @@ def big(n: int = 5000, seed: int = 0) -> Alignment:
         src += [" ".join(rng.choices(words, k=14)) + f" {k}." for _ in s]
         tgt += [" ".join(rng.choices(words, k=14)) + f" {k}." for _ in t]
         beads.append((s, t, rng.random()))
-    return alignment(src, tgt, beads, verdict="parallel")
+    return alignment(src, tgt, beads, verdict=verdict("parallel", 0.9))
 
 
 class Cells(HTMLParser):
@@ -130,19 +136,18 @@ def test_flags_summary_and_verdict():
 def test_banner_is_worded_by_the_mode_used_and_shows_the_deciding_figure():
     """A comparable pair aligned in document order is a translation with edits, not a pile of
     doubtful rows; a mined one says its links are the strong pairs only."""
-    def banner(**info) -> str:
-        al = dataclasses.replace(small(), info={"verdict_figure": "in-order share", "model": "m", **info})
+    def banner(decided: Verdict, mode: str) -> str:
+        al = dataclasses.replace(small(), verdict=decided, mode=mode, model="m")
         return re.search(r'<p class="note">(.*?)</p>', render_html(al), re.S).group(1)
 
-    edited = banner(verdict="comparable", verdict_value=0.58, mode="parallel")
+    edited = banner(verdict("comparable", 0.58), "parallel")
     assert "translation with edits" in edited and "document order" in edited and "in-order share 0.58" in edited
     assert "not translations" not in edited
-    mined = banner(verdict="comparable", verdict_value=0.31, mode="mine")
+    mined = banner(verdict("comparable", 0.31), "mine")
     assert "mined" in mined and "in any order" in mined and "in-order share 0.31" in mined
-    forced = banner(verdict="unrelated", verdict_figure="mined share", verdict_value=0.04, mode="parallel")
+    forced = banner(verdict("unrelated", 0.04), "parallel")
     assert "unrelated" in forced and "mined share 0.04" in forced and "removed" in forced
-    al = dataclasses.replace(small(), info={"verdict": "parallel", "verdict_figure": "in-order share",
-                                            "verdict_value": 0.9, "mode": "parallel"})
+    al = dataclasses.replace(small(), verdict=verdict("parallel", 0.9), mode="parallel")
     assert 'class="note"' not in render_html(al)
 
 

@@ -89,7 +89,7 @@ def test_two_sentences_translated_in_the_other_order_are_crossed_links():
     assert ((6,), (7,)) in found and ((7,), (6,)) in found
     assert sorted(i for b in result.beads for i in b.src) == list(range(len(src)))
     assert sorted(j for b in result.beads for j in b.tgt) == list(range(len(tgt)))
-    assert len(result.stats["confidence_features"]) == len(result.beads)
+    assert len(result.stats.confidence_features) == len(result.beads)
 
 
 def test_empty_and_tiny_documents():
@@ -123,7 +123,7 @@ def test_long_pair_is_banded_linear_and_right():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     m = int(keep.sum())
-    assert result.stats["levels"] > 1 and result.stats["band_cells"] < 0.02 * n * m
+    assert result.stats.levels > 1 and result.stats.band_cells < 0.02 * n * m
     assert peak < n * m * 4  # below one n x m float32 matrix here, and it grows linearly in n
     tgt_index = np.cumsum(keep) - 1
     gold = {((i,), (int(tgt_index[i]),) if keep[i] else ()) for i in range(n)}
@@ -149,7 +149,7 @@ def test_embedding_budget_is_kept():
     src, tgt, gold = make_document(shapes)
     enc = MeaningEncoder()
     result = align_sentences(src, tgt, enc, AlignConfig(embed_budget=1.5))
-    assert len(enc.calls) == result.stats["strings_embedded"] <= 1.5 * (len(src) + len(tgt))
+    assert len(enc.calls) == result.stats.strings_embedded <= 1.5 * (len(src) + len(tgt))
     assert len(set(pairs(result)) & set(gold)) >= 0.9 * len(gold)
 
 
@@ -181,7 +181,7 @@ def test_real_model_on_ntrex_excerpt(tmp_path):
     assert ((), (9,)) in found  # ru 9 lost its kk line
     assert ((), (14,)) in found  # the foreign line
     assert sum(1 for b in result.beads if len(b.src) == len(b.tgt) == 1) >= 17
-    assert result.stats["strings_embedded"] <= 1.5 * (len(kk) + len(ru))
+    assert result.stats.strings_embedded <= 1.5 * (len(kk) + len(ru))
 
 
 def test_a_sentence_with_a_good_match_is_not_dropped_for_a_merge():
