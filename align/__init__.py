@@ -14,7 +14,8 @@ _PUBLIC = {
     "read_document": "align.text", "Document": "align.text", "load_encoder": "align.encoders",
     "Alignment": "align.beads", "Bead": "align.beads", "AlignOptions": "align.pipeline",
     "AlignConfig": "align.search", "MineConfig": "align.mine", "write_alignment": "align.formats",
-    "ToolkitError": "align.errors",
+    "ToolkitError": "align.errors", "SourceFacts": "align.beads", "Verdict": "align.mine",
+    "PairResult": "align.pipeline", "AlignStats": "align.search",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

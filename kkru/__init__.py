@@ -14,7 +14,7 @@ from align import __version__
 # Public name -> the package that exports it (each imported lazily on first use).
 _SOURCES = {"align": ("align_texts", "align_documents", "default_encoder", "read_document", "Document",
                       "load_encoder", "Alignment", "Bead", "AlignOptions", "AlignConfig", "MineConfig",
-                      "write_alignment", "ToolkitError"),
+                      "write_alignment", "ToolkitError", "SourceFacts", "Verdict", "PairResult", "AlignStats"),
             "translate": ("translate_texts", "translate_document", "default_translator", "load_translator",
                           "TranslatedDocument"),
             "eval": ("score_alignment", "score_documents", "strict_f1_interval", "paired_f1_difference",

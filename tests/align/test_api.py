@@ -21,6 +21,9 @@ def test_lists_of_sentences_align_with_the_default_model():
     one_to_one = [b for b in result.beads if (len(b.src), len(b.tgt)) == (1, 1)]
     assert len(one_to_one) >= 0.9 * len(KK) and all(0 <= b.score <= 1 for b in result.beads)
     assert result.src_text(result.beads[0]) == KK[0]
+    assert (result.verdict.label, result.mode, result.src.path) == ("parallel", "parallel", "<src>")
+    with pytest.raises(AttributeError):
+        result.verdict.lable  # noqa: B018 - typed fields: a typo is an error, not a silent None
 
 
 def test_document_strings_are_split_and_options_are_keywords():
