@@ -31,7 +31,7 @@ import numpy as np
 
 from align.errors import ModelError, UsageError
 from align.mine import MineConfig, _Candidates, nearest
-from align.profile import PARTS, BeadConfidence, ModelProfile, user_profile_path
+from align.profile import PARTS, BeadConfidence, user_profile_path
 from align.search import AlignConfig, align_sentences
 
 WHAT = PARTS
@@ -198,4 +198,4 @@ def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple
     return profile.save(output or user_profile_path(spec, cache_dir))
 
 
-__all__ = ["ModelProfile", "calibrate", "fit_mining", "fit_bead_confidence", "bead_features", "report"]
+__all__ = ["calibrate", "fit_mining", "fit_bead_confidence", "bead_features", "report"]

