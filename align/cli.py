@@ -168,7 +168,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
 
         jobs = read_pairs(pairs_file)
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
-        result = run_batch(jobs, encoder, model_options(encoder, options), out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
+        result = run_batch(jobs, encoder, model_options(encoder, options), out_dir, fmt, min_score=min_score,
+                           quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
         raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
 

