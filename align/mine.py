@@ -37,7 +37,7 @@ confident scores. Here nothing is forced:
   mined beads, plus those between two consecutive chain beads that have a likely
   counterpart (calibrated score at least ``support_at``) between the same two
   beads on the other side, as the lower end of its interval. The same figure
-  routes ``--mode auto`` (:func:`align.pipeline._auto_mode`), and it is the one
+  routes ``--mode auto`` (:func:`align.pipeline.auto_mode`), and it is the one
   users are shown (:attr:`Verdict.figure`).
 
 Nearest neighbours come from an exact product for small inputs and from a
@@ -179,7 +179,7 @@ def nearest(queries: np.ndarray, base: np.ndarray, k: int, exact_cells: int) -> 
 
 # ---------------------------------------------------------------- scoring
 
-class _Candidates:
+class Candidates:
     """Candidate pairs of both directions with their ratio margins and calibrated scores."""
 
     def __init__(self, fwd: tuple[np.ndarray, np.ndarray], bwd: tuple[np.ndarray, np.ndarray],
@@ -299,7 +299,7 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     n, m = len(src_vecs), len(tgt_vecs)
     if n == 0 or m == 0:
         return []
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+    cand = Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
                        nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), n, m, config,
                        src_lens, tgt_lens, texts)
     beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
@@ -321,7 +321,7 @@ def bead_scores(src_vecs: np.ndarray, tgt_vecs: np.ndarray, beads: Sequence[Bead
     out = np.full(len(beads), np.nan)
     if len(src_vecs) == 0 or len(tgt_vecs) == 0:
         return out
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+    cand = Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
                        nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), len(src_vecs), len(tgt_vecs),
                        config, src_lens, tgt_lens)
     for b, bead in enumerate(beads):
@@ -340,7 +340,7 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def _grow(beads: list, cand: _Candidates, src_vecs: np.ndarray, tgt_vecs: np.ndarray,
+def _grow(beads: list, cand: Candidates, src_vecs: np.ndarray, tgt_vecs: np.ndarray,
           config: MineConfig) -> list:
     """Many-to-one: add unmined neighbours to 1-n / n-1 beads where the evidence is strong."""
     sides = {  # the growing side: its vectors, its sentences' best candidate rows, the other side's
@@ -483,7 +483,7 @@ def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, sr
     for g, (a, b) in enumerate(zip([None, *chain], [*chain, None])):
         src_gap[(max(a.src) + 1 if a else 0):(min(b.src) if b else n)] = g
         tgt_gap[(max(a.tgt) + 1 if a else 0):(min(b.tgt) if b else m)] = g
-    cand = _Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+    cand = Candidates(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
                        nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), n, m, config,
                        src_lens, tgt_lens, texts)
     gap = src_gap[cand.src]
@@ -516,7 +516,7 @@ def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence
         fwd = _stream_search(src_index, tgt_index, config, bar.update)
         bwd = _stream_search(tgt_index, src_index, config, bar.update)
     pooled = [[docs[d][s] for d, s in loc] for docs, loc in ((src_texts, src_loc), (tgt_texts, tgt_loc))]
-    cand = _Candidates(fwd, bwd, n, m, config, *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
+    cand = Candidates(fwd, bwd, n, m, config, *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
     rows = cand.mutual()
     rows = rows[np.argsort(-cand.score[rows], kind="stable")]
     pairs = []

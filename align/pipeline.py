@@ -137,7 +137,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     texts = (src, tgt)
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens, texts=texts)
-    mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
+    mode = options.mode if options.mode != "auto" else auto_mode(verdict, options.mine)
     details = {**verdict.as_dict(), "mode": mode}
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
@@ -156,7 +156,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     return beads, details
 
 
-def _auto_mode(verdict, config: MineConfig) -> str:
+def auto_mode(verdict, config: MineConfig) -> str:
     """Monotonic alignment for parallel pairs, and for comparable ones that read as a
     translation with edits (drops, insertions, merges, loose renderings mining misses):
     many sentences in document order (``in_order`` >= ``monotonic_at``), and

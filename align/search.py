@@ -82,7 +82,7 @@ _PRIOR_PRECISION = (1 / 40.0 ** 2, 1 / 1.5 ** 2)
 # parallel), and its own link log-odds. Fitted (logistic regression) by
 # `python -m eval.calibrate_align` on Text+Berg dev and the first halves of perturbed and of
 # unrelated NTREX pairs.
-_CONFIDENCE = (0.681, 18.202, 0.243, 2.264)
+CONFIDENCE = (0.681, 18.202, 0.243, 2.264)
 _GAP_FLOOR = 0.02
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,'’ ]\d{3})*(?:[.,]\d+)?")  # not glued to a letter
 _NUMBER_DIM = 256
@@ -514,7 +514,7 @@ class _Lattice:
 
     def beads(self) -> tuple[list[Bead], np.ndarray]:
         """The best path's beads with their confidence (see module docstring), and the three
-        features it is computed from, one row per bead (for refitting ``_CONFIDENCE``)."""
+        features it is computed from, one row per bead (for refitting ``CONFIDENCE``)."""
         path = self.path()
         self._calibrate({(i - 1, j - 1) for i, j, a, b in path if a == b == 1})
         slope, intercept = self.calib
@@ -527,7 +527,7 @@ class _Lattice:
         gap = np.log(np.minimum(self.margins(path) / self.typical, 1e3) + _GAP_FLOOR)
         document = min(float(np.median(link_odds[linked])), 0.0) if linked.any() else 0.0
         features = np.stack([gap, document * linked, link_odds], axis=1)
-        confidence = _sigmoid(features @ np.array(_CONFIDENCE[:-1]) + _CONFIDENCE[-1])
+        confidence = _sigmoid(features @ np.array(CONFIDENCE[:-1]) + CONFIDENCE[-1])
         return [Bead(tuple(range(i - a, i)), tuple(range(j - b, j)), float(c))
                 for (i, j, a, b), c in zip(path, confidence)], features
 

@@ -42,9 +42,9 @@ from collections import Counter
 import numpy as np
 
 from align.encoders import load_encoder
-from align.mine import (LABELS, MineConfig, _Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
+from align.mine import (LABELS, MineConfig, Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
                         nearest)
-from align.pipeline import _auto_mode
+from align.pipeline import auto_mode
 from align.search import align_embeddings
 from eval.suites import comparable
 
@@ -97,7 +97,7 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
                      mono_mine_hits=sum(r for r, ok in zip(right, checked) if ok),
                      mono_mine_links=len(gold.intersection((i, j) for b, ok in zip(linked, checked) if ok
                                                            for i in b.src for j in b.tgt)))
-            to_path = _auto_mode(verdict, config) == "parallel"
+            to_path = auto_mode(verdict, config) == "parallel"
             auto = {(i, j) for b in linked for i in b.src for j in b.tgt} if to_path else set(links)
             c.update(auto_path=int(to_path), auto_links=len(auto), auto_hits=len(gold & auto))
     return {"rows": rows, "confusion": confusion}
@@ -152,7 +152,7 @@ def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:
     out = []
     for name, (kk, other) in sets.items():
         a, b = encoder.encode(kk), encoder.encode(other)
-        cand = _Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
+        cand = Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
                            len(a), len(b), config)
         for label, q, base, texts, best, own in ((f"kaz->{name[4:]}", a, b, other, cand.best_src, cand.tgt),
                                                  (f"{name[4:]}->kaz", b, a, kk, cand.best_tgt, cand.src)):
@@ -193,7 +193,7 @@ def calibrate(pairs, table, config: MineConfig) -> tuple[dict, int, int]:
     loose = dataclasses.replace(config, threshold=0.0)
     for pair in pairs:
         src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
-        cand = _Candidates(nearest(src, tgt, loose.k, loose.exact_cells),
+        cand = Candidates(nearest(src, tgt, loose.k, loose.exact_cells),
                            nearest(tgt, src, loose.k, loose.exact_cells), len(src), len(tgt), loose,
                            [len(t) for t in pair.src], [len(t) for t in pair.tgt])
         gold = set(pair.gold)

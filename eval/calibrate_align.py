@@ -1,4 +1,4 @@
-"""Fit and check the aligner's bead confidence (``align.search._CONFIDENCE``).
+"""Fit and check the aligner's bead confidence (``align.search.CONFIDENCE``).
 
     python -m eval.calibrate_align            # fit on the tuning set, report held-out figures
 
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
                              for name in tuning])
     fit = LogisticRegression(C=10.0).fit(x, y, sample_weight=weight)
     fitted = (*fit.coef_[0].round(3).tolist(), round(float(fit.intercept_[0]), 3))
-    print(f"fitted _CONFIDENCE = {fitted}   (shipped: {search._CONFIDENCE})")
-    for label, constants in (("shipped", search._CONFIDENCE), ("fitted", fitted)):
+    print(f"fitted CONFIDENCE = {fitted}   (shipped: {search.CONFIDENCE})")
+    for label, constants in (("shipped", search.CONFIDENCE), ("fitted", fitted)):
         print(f"-- {label}")
         for name, (feats, correct) in data.items():
             prob = 1 / (1 + np.exp(-(feats @ np.array(constants[:-1]) + constants[-1])))
