@@ -2,6 +2,8 @@
 
     python -m eval.calibrate_align            # fit on the tuning set, report held-out figures
 
+(deprecated for one release: ``evaluate calibrate align --model M`` succeeds it).
+
 A bead is *correct* when it is exactly a gold bead (strict). The fit uses
 Text+Berg dev, the first half of perturbed NTREX and the first half of the
 unrelated NTREX pairs of :mod:`eval.suites.comparable` (share 0: every link a
@@ -53,7 +55,11 @@ def report(name: str, prob: np.ndarray, correct: np.ndarray) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import sys
+
     from sklearn.linear_model import LogisticRegression
+
+    print("deprecated: python -m eval.calibrate_align (its successor: evaluate calibrate align)", file=sys.stderr)
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None, help="default: $KKRU_DATA or the project's ../shared/data")

@@ -63,14 +63,6 @@ def data_dir(tmp_path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_nllb(tmp_path_factory) -> str:
-    from tests.translate.tiny import build_nllb, train_sentencepiece
-
-    root = tmp_path_factory.mktemp("tiny_nllb")
-    return build_nllb(train_sentencepiece(root), root / "nllb")
-
-
 def test_registry_has_every_suite_of_the_issue():
     assert set(SUITES) == {"align-textberg", "align-ntrex-kkru", "mine-kkru", "tatoeba-kkru", "translate-flores",
                            "translate-ntrex", "split-ud"}
