@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 
 from align.cliutil import handle_errors
-from align.errors import InputError
+from align.errors import InputError, ToolkitError
 from eval.suites import flores, ntrex, wmt19
 
 NLLB_600M = dict(d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
@@ -131,6 +131,29 @@ def measure(model_dir: str, engine: str, batch_sizes, beams, sentences: int, max
     return [r | {"peak_gb": peak_memory_gb()} for r in rows]
 
 
+def run_speed(work: Path, shape: dict, name: str, engines, batch_sizes: list[int], beams: list[int],
+              sentences: int, max_batches: int, src_tokens: int, tgt_tokens: int, threads: int) -> list[dict]:
+    """Build (or reuse) the random model under ``work`` and :func:`measure` each engine in
+    its own process, so each peak memory is that engine's own."""
+    model_dir = build_random_nllb(work / name, shape)
+    if "ctranslate2" in engines:  # convert here, so the conversion's memory is not counted as the engine's
+        from translate.engines.ct2 import converted_model
+
+        converted_model(model_dir, "int8", str(work / "cache"))
+    rows = []
+    for engine in engines:
+        args = dict(model_dir=model_dir, engine=engine, batch_sizes=batch_sizes, beams=beams, sentences=sentences,
+                    max_batches=max_batches, src_tokens=src_tokens, tgt_tokens=tgt_tokens, threads=threads,
+                    cache_dir=str(work / "cache"))
+        proc = subprocess.run([sys.executable, "-m", "eval.bench_translate", "_measure", json.dumps(args)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            lines = proc.stderr.strip().splitlines() or ["failed"]
+            raise ToolkitError(f"speed-translate, {engine}: {lines[-1]}")
+        rows += json.loads(proc.stdout.strip().splitlines()[-1])
+    return rows
+
+
 def peak_memory_gb() -> float:
     """This process's peak resident memory. VmHWM, not ru_maxrss: a child started
     from a big parent inherits the parent's ru_maxrss on Linux."""
@@ -209,7 +232,8 @@ def _ints(text: str) -> list[int]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def cli():
-    """Benchmarks of the translation engines and models."""
+    """Benchmarks of the translation engines and models (deprecated: evaluate bench speed-translate,
+    translate-flores, translate-ntrex, translate-wmt19)."""
 
 
 @cli.command()
@@ -231,22 +255,9 @@ def speed(work_dir, tiny, engines, batch_sizes, beams, sentences, max_batches, s
           as_json):
     """Speed of transformers fp32 vs CTranslate2 int8 on NLLB-200-distilled-600M's
     architecture (random weights), equal output length."""
-    work = Path(work_dir)
-    model_dir = build_random_nllb(work / ("nllb-tiny" if tiny else "nllb-600M-random"), TINY if tiny else NLLB_600M)
-    if "ctranslate2" in engines:  # convert here, so the conversion's memory is not counted as the engine's
-        from translate.engines.ct2 import converted_model
-
-        converted_model(model_dir, "int8", str(work / "cache"))
-    rows = []
-    for engine in engines.split(","):
-        args = dict(model_dir=model_dir, engine=engine, batch_sizes=_ints(batch_sizes), beams=_ints(beams),
-                    sentences=sentences, max_batches=max_batches, src_tokens=src_tokens, tgt_tokens=tgt_tokens,
-                    threads=threads, cache_dir=str(work / "cache"))
-        proc = subprocess.run([sys.executable, "-m", "eval.bench_translate", "_measure", json.dumps(args)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            raise click.ClickException(f"{engine}: {proc.stderr.strip().splitlines()[-1]}")
-        rows += json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = run_speed(Path(work_dir), TINY if tiny else NLLB_600M, "nllb-tiny" if tiny else "nllb-600M-random",
+                     engines.split(","), _ints(batch_sizes), _ints(beams), sentences, max_batches, src_tokens,
+                     tgt_tokens, threads)
     click.echo(json.dumps(rows, indent=1) if as_json else speed_table(rows))
 
 
