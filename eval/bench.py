@@ -1,11 +1,16 @@
 """``evaluate bench``: the toolkit's standard benchmarks behind one registry.
 
-Each suite is defined once here: its kind (which models it takes), the data it
-needs under ``--data-dir`` and where to get it, and a runner that calls the
-benchmark code of :mod:`eval.bench_align`, :mod:`eval.bench_mine`,
-:mod:`translate.bench` or :mod:`eval.metrics.split` and turns its figures
-into rows of one shape (see :data:`COLUMNS`), so every suite prints, saves
-and plots the same way.
+Each suite is defined once here (:data:`SUITES`; a new one goes there, and its
+data reader, one per dataset, in :mod:`eval.suites`): its kind (which models it
+takes), the data it needs under ``--data-dir`` and where to get it, the settings
+classes ``--set`` may name, and a runner that calls the benchmark code of
+:mod:`eval.bench_align`, :mod:`eval.bench_mine`, :mod:`eval.bench_translate` or
+:mod:`eval.metrics.split` and returns :class:`Measured` figures, which
+:func:`run_job` completes into :class:`Row` (one shape for every suite), so
+every suite prints, saves and plots the same way. Suite names read
+``TASK-DATA``: ``align-`` (the monotonic aligner, ``--mode parallel``),
+``align-auto-`` (the align command's pipeline, ``--mode auto`` and parallel),
+``mine-``, ``retrieval-``, ``translate-``, ``split-``, ``speed-``.
 
 Model configurations (``--models``), one per value:
 
