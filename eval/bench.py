@@ -358,7 +358,7 @@ def _run_mine(job: Job) -> list[Measured]:
 
     from align.mine import MineConfig
     from eval.bench_mine import _prf, embed_all, run_comparable
-    from eval.suites.comparable import SHARES, load, perturbed_translations
+    from eval.suites.comparable import load, perturbed_translations
 
     config = job.config(MineConfig)
     pairs = load(job.data_dir, seed=job.seed) + perturbed_translations(job.data_dir, job.seed)
