@@ -37,7 +37,7 @@ confident scores. Here nothing is forced:
   mined beads, plus those between two consecutive chain beads that have a likely
   counterpart (calibrated score at least ``support_at``) between the same two
   beads on the other side, as the lower end of its interval. The same figure
-  routes ``--mode auto`` (:func:`align.pipeline._auto_mode`), and it is the one
+  routes ``--mode auto`` (:func:`align.pipeline.auto_mode`), and it is the one
   users are shown (:attr:`Verdict.figure`).
 
 Nearest neighbours come from an exact product for small inputs and from a

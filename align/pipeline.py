@@ -169,7 +169,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
-    mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
+    mode = options.mode if options.mode != "auto" else auto_mode(verdict, options.mine)
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
              f"only pairs with strong evidence are linked")
@@ -183,7 +183,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     return PairResult(tuple(beads), verdict, mode, unlinked, result.stats)
 
 
-def _auto_mode(verdict, config: MineConfig) -> str:
+def auto_mode(verdict, config: MineConfig) -> str:
     """Monotonic alignment for parallel pairs, and for comparable ones that read as a
     translation with edits (drops, insertions, merges, loose renderings mining misses):
     many sentences in document order (``in_order`` >= ``monotonic_at``), and

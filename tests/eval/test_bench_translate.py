@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from translate.bench import SUITES, TINY, build_random_nllb, measure, run_translation_suite, speed_table
+from eval.bench_translate import TINY, build_random_nllb, measure, run_translation_suite, speed_table
+from eval.suites import flores
 
 KK = ["Мемлекет басшысы кездесті.", "Ресей Президенті келді.", "Біздің қарым-қатынасымыз дамып келеді."]
 RU = ["Президенты встретились.", "Президент России приехал.", "Наши отношения развиваются."]
@@ -25,15 +26,33 @@ def test_speed_measures_both_engines_at_equal_output_length(tmp_path):
 def data_dir(tmp_path):
     """A three-sentence copy of the FLORES-200 devtest layout."""
     for lang, lines in (("kk", KK), ("ru", RU), ("en", EN)):
-        path = tmp_path / SUITES["flores200-devtest"][lang]
+        path = tmp_path / flores.FOLDER / flores.FILES[lang]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return tmp_path
 
 
-def test_translation_suite_scores_with_signatures(tiny_models, data_dir):
-    rows = run_translation_suite("flores200-devtest", [tiny_models["nllb"]], data_dir, beam=1, limit=3)
+def test_translation_suite_scores_with_signatures(tiny_nllb, data_dir, tmp_path):
+    rows = run_translation_suite("flores200-devtest", [tiny_nllb], data_dir, beam=1, limit=3,
+                                 cache_dir=str(tmp_path / "cache"))
     assert [r["pair"] for r in rows] == ["kk-en", "ru-en"]
     for row in rows:
         assert row["sentences"] == 3 and 0 <= row["chrf++"] <= 100
         assert row["bleu_signature"].startswith("nrefs:1") and "version:" in row["chrf_signature"]
+
+
+def test_translate_does_not_import_eval_and_the_old_command_is_an_alias():
+    """The layers point down: no module of ``translate`` imports ``eval``; ``python -m
+    translate.bench`` still runs (handing over to eval.bench_translate) and says it is deprecated."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import translate
+
+    for path in Path(translate.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "from eval" not in text and "import eval" not in text, path
+    done = subprocess.run([sys.executable, "-m", "translate.bench", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "speed" in done.stdout and "quality" in done.stdout
+    assert done.stderr.startswith("deprecated: use evaluate bench")
