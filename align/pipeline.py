@@ -2,8 +2,9 @@
 can call it with a model loaded once per worker.
 
 read → detect languages → split (or take presplit lines) → embed → verdict
-(parallel / comparable / unrelated) → monotonic alignment for parallel pairs,
-margin mining for the others → Alignment.
+(parallel / comparable / unrelated; a comparable pair that reads as an edited
+translation is confirmed parallel by what the monotonic path links) → monotonic
+alignment for parallel pairs, margin mining for the others → Alignment.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable, Sequence
 from .beads import Alignment, Bead
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest, numbers_agree
+from .mine import MineConfig, bead_scores, document_verdict, mine_pairs, nearest, numbers_agree, path_verdict
 from .search import AlignConfig, align_sentences
 from .split import split_sentences
 from .text import Document
@@ -137,6 +138,11 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     texts = (src, tgt)
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, *lens, texts=texts)
+    path = None
+    if verdict.label == "comparable" and _auto_mode(verdict, options.mine) == "parallel":
+        # The second stage: what the monotonic path links decides whether the pair is parallel.
+        path = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
+        verdict = path_verdict(verdict, path.beads, options.mine)
     mode = options.mode if options.mode != "auto" else _auto_mode(verdict, options.mine)
     details = {**verdict.as_dict(), "mode": mode}
     if verdict.label == "unrelated":
@@ -144,7 +150,7 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
              f"only pairs with strong evidence are linked")
     if mode == "mine":
         return _with_unmatched(mined, src_vecs, tgt_vecs, options.mine, lens, texts), details
-    result = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
+    result = path if path is not None else align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
     details.update(result.stats)
     if verdict.label != "unrelated":
         beads, unlinked = _numbers_checked(result.beads, texts)

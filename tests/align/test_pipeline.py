@@ -10,6 +10,7 @@ from align.cli import main
 from align.encoders import load_encoder
 from align.mine import MineConfig, Verdict
 from align.pipeline import AlignOptions, _auto_mode, align_texts
+from align.split import split_sentences
 from align.text import normalise
 from tests.align.test_mine import SEED_SAME_FACT
 from tests.conftest import KK_SEED, RU_SEED
@@ -223,3 +224,20 @@ def test_the_deciding_figure_is_what_users_see(tmp_path):
     report = dict(zip(header, row))
     assert (report["verdict"], report["verdict_figure"], report["mode"]) == ("parallel", "in-order share", "parallel")
     assert float(report["verdict_value"]) == meta["verdict_value"]
+
+
+def test_the_monotonic_path_confirms_an_edited_translation_as_parallel():
+    """The verdict's second stage. With the first stage made too strict to call anything
+    parallel (parallel_at 0.99), an edited translation still comes out parallel, on its
+    linked share (what the monotonic path links), and that is the figure shown. A third of
+    the translation swapped in place for foreign sentences is aligned on the same path but
+    stays comparable: too much of it is left unlinked."""
+    strict = AlignOptions(mine=MineConfig(parallel_at=0.99))
+    _, info = align_texts(*_edited(3, 10, 15, 18), encoder(), strict)
+    assert info["in_order"] < 0.99 and info["verdict"] == "parallel" and info["mode"] == "parallel"
+    assert info["verdict_figure"] == "linked share" and info["verdict_value"] == info["linked_share"] >= 0.8
+    foreign = [s.text for s in split_sentences(RU_SEED.read_text(encoding="utf-8"), "ru")]
+    partial = [foreign[j] if j % 3 == 1 else RU[j] for j in range(len(RU))]
+    _, info = align_texts(KK, partial, encoder(), strict)
+    assert info["verdict"] == "comparable" and info["mode"] == "parallel" and info["linked_share"] < 0.8
+    assert info["verdict_figure"] == "in-order share"
