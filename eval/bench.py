@@ -235,7 +235,7 @@ def _run_mine(job: Job) -> list[dict]:
             mine = mine[:job.limit * len({p.share for p in mine})]
         texts = [s for p in mine for s in p.src + p.tgt]
         started = time.perf_counter()
-        result = run_comparable(mine, embed_all(encoder, texts), MineConfig(), monotonic=False)
+        result = run_comparable(mine, embed_all(encoder, texts), MineConfig(), encoder, monotonic=False)
         seconds = time.perf_counter() - started
         counts = sum(result["rows"].values(), Counter())
         precision, recall, f1 = _prf(counts["hits"], counts["links"], counts["gold"])
