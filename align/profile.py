@@ -57,6 +57,11 @@ class VerdictThresholds:
     monotonic_at: float
     parallel_order: float
     comparable_at: float
+    # The second stage (the aligned path's linked share, :func:`align.mine.path_verdict`);
+    # defaults so that profiles written before it still load.
+    linked_at: float = 0.8
+    linked_confidence: float = 0.9
+    linked_score: float = 0.3
 
 
 @dataclass(frozen=True)

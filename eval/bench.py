@@ -387,7 +387,7 @@ def _run_mine(job: Job) -> list[Measured]:
             group = [p for p in mine if p.share == share] if share is not None else mine
             if share is not None:
                 started = time.perf_counter()
-                result = run_comparable(group, table, config)
+                result = run_comparable(group, table, config, encoder)
                 seconds = time.perf_counter() - started
                 seconds_all += seconds
                 c = result["rows"][(source, share)]

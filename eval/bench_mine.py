@@ -16,9 +16,9 @@ vectors, merges approximated) does on the same pairs: precision of its linked
 beads (a bead is right when one of its links is gold): all of them, those
 its own score puts at 0.5 or more, and those whose *checked* score, the lower
 of its own and :func:`align.mine.bead_scores` (the path-free mining
-calibration), is 0.5 or more, with their recall of gold links; and what ``--mode auto``
-would link: the pairs its verdict routes to that path keep the path's links, the
-others their mined ones. ``tatoeba`` prints top-1 retrieval accuracy both ways
+calibration), is 0.5 or more, with their recall of gold links. The verdict and what
+``--mode auto`` links are the pipeline's own: :func:`align.pipeline.align_texts`, as the
+CLI runs it (real merge embeddings, the path's second stage), on every pair. ``tatoeba`` prints top-1 retrieval accuracy both ways
 by cosine (the standard figure) and by ratio margin. ``corpus`` mines across
 pools (:func:`align.mine.mine_corpus`): the Kazakh sides of two thirds of the
 parallel documents against the Russian sides of an overlapping two thirds in
@@ -42,9 +42,8 @@ from collections import Counter
 import numpy as np
 
 from align.encoders import load_encoder
-from align.mine import (LABELS, MineConfig, Candidates, bead_scores, document_verdict, mine_corpus, mine_pairs,
-                        nearest)
-from align.pipeline import auto_mode
+from align.mine import LABELS, MineConfig, Candidates, bead_scores, mine_corpus, mine_pairs, nearest
+from align.pipeline import AlignOptions, align_texts
 from align.search import align_embeddings
 from eval.suites import comparable, default_data_dir, flores, ntrex
 
@@ -65,8 +64,10 @@ def _prf(hits: int, pred: int, gold: int) -> tuple[float, float, float]:
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> dict:
-    """Per (source, share): mining counts, verdicts and monotonic-aligner counts."""
+def run_comparable(pairs, table, config: MineConfig, encoder, monotonic: bool = True) -> dict:
+    """Per (source, share): mining counts, verdicts and monotonic-aligner counts. Verdicts and
+    auto-mode links are the pipeline's own (:func:`align.pipeline.align_texts` with ``encoder``,
+    as the CLI runs it); the mining and monotonic-aligner rows come from ``table``'s vectors."""
     rows: dict[tuple[str, float], Counter] = {}
     confusion: dict[str, Counter] = {}
     for pair in pairs:
@@ -75,15 +76,19 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
         lens = [len(t) for t in pair.src], [len(t) for t in pair.tgt]
         texts = (pair.src, pair.tgt)
         beads = mine_pairs(src, tgt, config, *lens, texts=texts)
-        verdict = document_verdict(src, tgt, config, beads, *lens, texts=texts)
+        piped = align_texts(pair.src, pair.tgt, encoder, AlignOptions(mine=config))
+        label = piped.verdict.label
         links = [(i, j) for b in beads for i in b.src for j in b.tgt]
         source = pair.name.split(":")[0]
         c = rows.setdefault((source, pair.share), Counter())
         c.update(pairs=1, sentences=len(pair.src) + len(pair.tgt), gold=len(gold), mined=len(beads),
                  links=len(links), hits=len(gold.intersection(links)),
                  merges=sum(len(b.src) + len(b.tgt) > 2 for b in beads))
-        confusion.setdefault(source, Counter())[(pair.label, verdict.label)] += 1
-        c.update(verdict_right=int(verdict.label == pair.label))
+        confusion.setdefault(source, Counter())[(pair.label, label)] += 1
+        c.update(verdict_right=int(label == pair.label))
+        to_path = piped.mode == "parallel"
+        auto = {(i, j) for b in piped.beads for i in b.src for j in b.tgt}
+        c.update(auto_path=int(to_path), auto_links=len(auto), auto_hits=len(gold & auto))
         if monotonic:
             result = align_embeddings(src, tgt, *lens)
             linked = [b for b in result.beads if b.src and b.tgt]
@@ -97,9 +102,6 @@ def run_comparable(pairs, table, config: MineConfig, monotonic: bool = True) -> 
                      mono_mine_hits=sum(r for r, ok in zip(right, checked) if ok),
                      mono_mine_links=len(gold.intersection((i, j) for b, ok in zip(linked, checked) if ok
                                                            for i in b.src for j in b.tgt)))
-            to_path = auto_mode(verdict, config) == "parallel"
-            auto = {(i, j) for b in linked for i in b.src for j in b.tgt} if to_path else set(links)
-            c.update(auto_path=int(to_path), auto_links=len(auto), auto_hits=len(gold & auto))
     return {"rows": rows, "confusion": confusion}
 
 
@@ -138,11 +140,11 @@ def print_comparable(result: dict, monotonic: bool) -> None:
                   f"{c['mono_conf']:7} {_prf(c['mono_conf_hits'], c['mono_conf'], 1)[0]:6.3f} "
                   f"{c['mono_mine']:11} {_prf(c['mono_mine_hits'], c['mono_mine'], 1)[0]:6.3f} "
                   f"{_prf(c['mono_mine_links'], 1, c['gold'])[1]:6.3f}")
-        print("\nAuto mode on the same pairs (monotonic path or mining, as the verdict routes; links)")
-        print(f"{'source':15} {'share':>5} {'to path':>7} {'links':>6} {'P':>6} {'R':>6}")
-        for (source, share), c in sorted(result["rows"].items()):
-            p, r, _ = _prf(c["auto_hits"], c["auto_links"], c["gold"])
-            print(f"{source:15} {share:5.0%} {c['auto_path']:7} {c['auto_links']:6} {p:6.3f} {r:6.3f}")
+    print("\nAuto mode on the same pairs (align_texts: monotonic path or mining, as the verdict routes; links)")
+    print(f"{'source':15} {'share':>5} {'to path':>7} {'links':>6} {'P':>6} {'R':>6}")
+    for (source, share), c in sorted(result["rows"].items()):
+        p, r, _ = _prf(c["auto_hits"], c["auto_links"], c["gold"])
+        print(f"{source:15} {share:5.0%} {c['auto_path']:7} {c['auto_links']:6} {p:6.3f} {r:6.3f}")
 
 
 def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:

@@ -7,7 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from align.mine import MineConfig, _monotonic_chain, document_verdict, mine_corpus, mine_pairs, numbers_agree
+from align.beads import Bead
+from align.mine import (MineConfig, Verdict, _monotonic_chain, document_verdict, mine_corpus, mine_pairs,
+                        numbers_agree, path_verdict)
 from tests.conftest import KK_SEED, RU_SEED
 
 DIM = 64
@@ -289,3 +291,25 @@ def test_shared_candidates_give_what_each_step_finds_alone():
                           bead_scores(src, tgt, probes, SYNTH, *lens, texts=texts), equal_nan=True)
     with pytest.raises(ValueError, match="candidates of 30/30 sentences for a pair of 29/30"):
         mine_pairs(src[:29], tgt, SYNTH, candidates=shared)
+
+
+def _path(n: int, linked: int, score: float) -> list[Bead]:
+    """A monotonic path over two n-sentence documents linking the first ``linked`` sentences."""
+    return [Bead((i,), (i,), score) for i in range(linked)] + \
+        [b for i in range(linked, n) for b in (Bead((i,), (), 0.9), Bead((), (i,), 0.9))]
+
+
+def test_a_path_linking_most_of_a_comparable_pair_makes_it_parallel():
+    """The second stage: 19 of 20 sentences a side linked with confidence is a translation
+    with edits (linked share, the lower end of 38 in 40, 0.86); 18 of 20 (0.795) is not
+    enough, nor a path whose links the aligner doubts, nor 3 of 3 (6 in 6 proves little: 0.69)."""
+    first = Verdict("comparable", 0.4, 6, 20, 20, 1.0, 0.9, in_order=0.5)
+    confirmed = path_verdict(first, _path(20, 19, 0.9))
+    assert confirmed.label == "parallel" and confirmed.figure_name == "linked share"
+    assert confirmed.figure == confirmed.linked == pytest.approx(0.86, abs=0.01)
+    for path, n in ((_path(20, 18, 0.9), 20), (_path(20, 20, 0.2), 20), (_path(3, 3, 0.9), 3)):
+        kept = path_verdict(dataclasses.replace(first, n_src=n, n_tgt=n), path)
+        assert kept.label == "comparable" and kept.figure_name == "in-order share" and kept.linked is not None
+    for label in ("parallel", "unrelated"):  # only comparable pairs have a second stage
+        other = dataclasses.replace(first, label=label)
+        assert path_verdict(other, _path(20, 0, 0.9)) == other

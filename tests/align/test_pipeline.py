@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from align.cli import main
 from align.encoders import load_encoder
 from align.mine import MineConfig, Verdict
-from align.pipeline import AlignOptions, auto_mode, align_texts
+from align.pipeline import AlignOptions, align_texts, auto_mode
+from align.split import split_sentences
 from align.text import normalise
 from tests.align.test_mine import SEED_SAME_FACT
 from tests.conftest import KK_SEED, RU_SEED
@@ -283,3 +284,22 @@ def test_the_deciding_figure_is_what_users_see(tmp_path):
     report = dict(zip(header, row))
     assert (report["verdict"], report["verdict_figure"], report["mode"]) == ("parallel", "in-order share", "parallel")
     assert float(report["verdict_value"]) == meta["verdict_value"]
+
+
+def test_the_monotonic_path_confirms_an_edited_translation_as_parallel():
+    """The verdict's second stage. With the first stage made too strict to call anything
+    parallel (parallel_at 0.99), an edited translation still comes out parallel, on its
+    linked share (what the monotonic path links), and that is the figure shown. A third of
+    the translation swapped in place for foreign sentences is aligned on the same path but
+    stays comparable: too much of it is left unlinked."""
+    strict = AlignOptions(mine=MineConfig(parallel_at=0.99))
+    result = align_texts(*_edited(3, 10, 15, 18), encoder(), strict)
+    verdict = result.verdict
+    assert verdict.in_order < 0.99 and verdict.label == "parallel" and result.mode == "parallel"
+    assert verdict.figure_name == "linked share" and verdict.figure == verdict.linked >= 0.8
+    foreign = [s.text for s in split_sentences(RU_SEED.read_text(encoding="utf-8"), "ru")]
+    partial = [foreign[j] if j % 3 == 1 else RU[j] for j in range(len(RU))]
+    result = align_texts(KK, partial, encoder(), strict)
+    verdict = result.verdict
+    assert verdict.label == "comparable" and result.mode == "parallel" and verdict.linked < 0.8
+    assert verdict.figure_name == "in-order share"

