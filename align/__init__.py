@@ -6,6 +6,8 @@ below are imported on first use.
     from align import align_texts, align_documents, read_document, load_encoder
 """
 
+from .lazy import lazy_getattr
+
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it (imported lazily, PEP 562).
@@ -19,10 +21,4 @@ _PUBLIC = {
 }
 __all__ = [*_PUBLIC, "__version__"]
 
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        import importlib
-
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'align' has no attribute {name!r}")
+__getattr__ = lazy_getattr("align", _PUBLIC)

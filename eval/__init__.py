@@ -5,6 +5,8 @@ The package is called ``eval`` (the command is ``evaluate``); import names from 
 Python's built-in ``eval`` in that module — or use ``from kkru import score_alignment``.
 """
 
+from align.lazy import lazy_getattr
+
 # Public name -> the module that defines it (imported lazily, PEP 562).
 _PUBLIC = {
     "score_alignment": "eval.metrics.alignment", "score_documents": "eval.metrics.alignment",
@@ -15,10 +17,4 @@ _PUBLIC = {
 }
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        import importlib
-
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'eval' has no attribute {name!r}")
+__getattr__ = lazy_getattr("eval", _PUBLIC)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 from align.errors import ModelError, ToolkitError, UsageError
+from eval.bench_translate import peak_rss_mb
 
 KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "translate": "translation",
          "split": None, "speed": None}  # suite kind -> the kind of model it takes (None: none)
@@ -621,20 +622,6 @@ def _version(dist: str) -> str | None:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: a child started
-    from a big parent inherits the parent's ru_maxrss on Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # KiB -> MiB
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_job(suite_name: str, job: Job) -> list[Row] | str:

@@ -154,16 +154,20 @@ def run_speed(work: Path, shape: dict, name: str, engines, batch_sizes: list[int
     return rows
 
 
-def peak_memory_gb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory. VmHWM, not ru_maxrss: a child started
     from a big parent inherits the parent's ru_maxrss on Linux."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**20  # KiB -> GiB
+                return int(line.split()[1]) / 1024  # KiB -> MiB
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_memory_gb() -> float:
+    return peak_rss_mb() / 1024
 
 
 def speed_table(rows: list[dict]) -> str:

@@ -7,9 +7,8 @@ shadows a built-in; ``from kkru import ...`` always means this toolkit:
     from kkru import align_texts, align_documents, translate_texts, score_alignment
 """
 
-import importlib
-
 from align import __version__
+from align.lazy import lazy_getattr
 
 # Public name -> the package that exports it (each imported lazily on first use).
 _SOURCES = {"align": ("align_texts", "align_documents", "default_encoder", "read_document", "Document",
@@ -22,8 +21,4 @@ _SOURCES = {"align": ("align_texts", "align_documents", "default_encoder", "read
 _PUBLIC = {name: package for package, names in _SOURCES.items() for name in names}
 __all__ = [*_PUBLIC, "__version__"]
 
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'kkru' has no attribute {name!r}")
+__getattr__ = lazy_getattr("kkru", _PUBLIC)

@@ -6,6 +6,8 @@ imported on first use.
     from translate import translate_texts, translate_document, load_translator
 """
 
+from align.lazy import lazy_getattr
+
 # Public name -> the module that defines it (imported lazily, PEP 562).
 _PUBLIC = {
     "translate_texts": "translate.api", "translate_document": "translate.api",
@@ -14,10 +16,4 @@ _PUBLIC = {
 }
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        import importlib
-
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'translate' has no attribute {name!r}")
+__getattr__ = lazy_getattr("translate", _PUBLIC)
