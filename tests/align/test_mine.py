@@ -313,3 +313,15 @@ def test_a_path_linking_most_of_a_comparable_pair_makes_it_parallel():
     for label in ("parallel", "unrelated"):  # only comparable pairs have a second stage
         other = dataclasses.replace(first, label=label)
         assert path_verdict(other, _path(20, 0, 0.9)) == other
+
+
+def test_the_monotonic_path_may_link_a_letterless_line_to_a_line_carrying_its_numbers():
+    """A scanned date line (Text+Berg dev: ``4. 1954 :`` against ``28 vv '.;, . - 4. 1954 :``)
+    is linked in order; mining keeps the strict rule, and two letterless lines must agree."""
+    from align.mine import numbers_agree, numbers_carried
+
+    assert numbers_carried("4. 1954 :", "28 vv '.;, .  - 4. 1954 :")
+    assert not numbers_agree("4. 1954 :", "28 vv '.;, .  - 4. 1954 :")
+    assert not numbers_carried("4. 1954 :", "28 vv 1955")
+    assert not numbers_carried("4. 1954", "28 4. 1954")  # both letterless: exact agreement only
+    assert numbers_carried("Сәлем 5", "Привет 6")  # letters on both sides: the embedding decides
