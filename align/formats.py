@@ -60,6 +60,7 @@ class Format:
     has_header: bool = False  # can start with a language header line
     one_file_per_language: bool = False  # the writer gives {lang: text}; -o is a prefix
 
+
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Characters that break line- or column-based formats (str.splitlines() splits on all of these).
 _BREAKS = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
