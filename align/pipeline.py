@@ -23,7 +23,6 @@ from .split import split_sentences
 from .text import Document
 
 SPLIT_LANGS = ("kk", "ru")
-MODES = ("auto", "parallel", "mine")
 # When a pair judged unrelated is aligned monotonically anyway (--mode parallel),
 # a linked bead whose evidence (the lower of the aligner's score and the
 # miner's calibrated check) is below this is unlinked into

@@ -36,13 +36,12 @@ the embedding cache.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections import Counter
 
 import numpy as np
 
 from align.encoders import load_encoder
-from align.mine import LABELS, MineConfig, Candidates, bead_scores, mine_corpus, mine_pairs, nearest
+from align.mine import LABELS, Candidates, MineConfig, bead_scores, mine_corpus, mine_pairs
 from align.pipeline import AlignOptions, align_texts
 from align.search import align_embeddings
 from eval.suites import comparable, default_data_dir, flores, ntrex
@@ -154,13 +153,12 @@ def run_tatoeba(sets, encoder, config: MineConfig) -> list[tuple]:
     out = []
     for name, (kk, other) in sets.items():
         a, b = encoder.encode(kk), encoder.encode(other)
-        cand = Candidates(nearest(a, b, config.k, config.exact_cells), nearest(b, a, config.k, config.exact_cells),
-                           len(a), len(b), config)
-        for label, q, base, texts, best, own in ((f"kaz->{name[4:]}", a, b, other, cand.best_src, cand.tgt),
-                                                 (f"{name[4:]}->kaz", b, a, kk, cand.best_tgt, cand.src)):
-            _, ids = nearest(q, base, 1, config.exact_cells)
-            texts = np.array(texts, dtype=object)
-            cos_acc = float(np.mean(texts[ids[:, 0]] == texts))
+        cand = Candidates.search(a, b, config)
+        for label, q, texts, closest, best, own in (
+                (f"kaz->{name[4:]}", a, other, cand.nearest_tgt, cand.best_src, cand.tgt),
+                (f"{name[4:]}->kaz", b, kk, cand.nearest_src, cand.best_tgt, cand.src)):
+            texts = np.array(texts, dtype=object)  # top-1 by cosine: the search's own nearest neighbour
+            cos_acc = float(np.mean(texts[closest] == texts))
             margin_acc = float(np.mean(texts[own[best]] == texts))
             out.append((name, label, len(q), cos_acc, margin_acc))
     return out

@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from align.errors import ModelError, UsageError
-from align.mine import MineConfig, _Candidates, nearest
+from align.mine import Candidates, MineConfig
 from align.profile import PARTS, BeadConfidence, user_profile_path
 from align.search import AlignConfig, align_sentences
 
@@ -60,9 +60,7 @@ def fit_mining(pairs, table: dict[str, np.ndarray], config: MineConfig = MineCon
     loose = dataclasses.replace(config, threshold=0.0)
     for pair in pairs:
         src, tgt = _vecs(table, pair.src), _vecs(table, pair.tgt)
-        cand = _Candidates(nearest(src, tgt, loose.k, loose.exact_cells),
-                           nearest(tgt, src, loose.k, loose.exact_cells), len(src), len(tgt), loose,
-                           [len(t) for t in pair.src], [len(t) for t in pair.tgt])
+        cand = Candidates.search(src, tgt, loose, [len(t) for t in pair.src], [len(t) for t in pair.tgt])
         gold = set(pair.gold)
         for r in cand.mutual():
             x.append((cand.margin[r] - 1, cand.cos[r], cand.length_gap(cand.src[r:r + 1], cand.tgt[r:r + 1])[0], 1.0))
