@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, run_options,
-                      version_option, warn)
+from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, executor_for, handle_errors, info, progress,
+                      ray_options, run_options, version_option, warn)
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS, check_writable, format_help, format_names, remove_files
 from .pipeline import AlignOptions, align_documents, model_options
@@ -84,13 +84,14 @@ def _summary_line(alignment, seconds: float) -> str:
                    "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
                    "precision for recall).")
 @run_options
+@ray_options
 @click.option("--debug", is_flag=True,
               help="With -f jsonl: add the aligner's diagnostics (confidence features, search levels, "
                    "timings...) to the meta line under \"debug\".")
 @version_option
 @handle_errors
 def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
-         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, debug):
+         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, ray, ray_address, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -108,6 +109,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align kk.txt ru.txt -f tmx -o pair.tmx --min-score 0.5
       align --presplit de.txt fr.txt --src-lang de --tgt-lang fr -f vecalign
       align --batch pairs.tsv --out-dir aligned/ -f jsonl
+      align --batch pairs.tsv --out-dir aligned/ --ray   # on a Ray cluster
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
     """
     from .encoders import load_encoder
@@ -124,6 +126,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     spec = FORMATS[fmt]
     if header and not spec.has_header:
         raise click.UsageError(f"--header is for -f {format_names(lambda f: f.has_header)}, not {fmt}")
+    if ray and not (list_file or mine_corpus):
+        raise click.UsageError("--ray runs --batch or --mine on a cluster; one pair runs here")
     if header and list_file:
         raise click.UsageError("--header works with one pair or --mine, not --batch")
     if spec.one_file_per_language and not output and not list_file:
@@ -155,12 +159,14 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
         return
     if list_file:
-        from .batch import read_pairs, run_batch
+        from .batch import AlignJob, run_batch
+        from .jobs import LocalExecutor
 
-        jobs = read_pairs(list_file)
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
-        result = run_batch(jobs, encoder, model_options(encoder, options), out_dir, fmt, min_score=min_score,
-                           quiet=quiet, warn=say)
+        job = AlignJob(out_dir, fmt, model_options(encoder, options), model=model, model_name=encoder.name,
+                       device=device, cache=not no_cache, cache_dir=cache_dir, min_score=min_score)
+        executor = executor_for(ray, ray_address) or LocalExecutor(job.worker(encoder))  # the loaded model
+        result = run_batch(job, list_file, executor, quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
         raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
 

@@ -109,3 +109,30 @@ def run_options(command):
     for option in reversed(_RUN_OPTIONS):  # click lists options in decorator order, top down
         command = option(command)
     return command
+
+
+_RAY_OPTIONS = (
+    click.option("--ray", is_flag=True,
+                 help="Run --batch (or --mine) on a Ray cluster: the one at --ray-address, else a fresh local Ray "
+                      "on this machine's CPUs. Outputs are the same as without it. Needs pip install -e '.[ray]'."),
+    click.option("--ray-address", envvar="RAY_ADDRESS", default=None, metavar="ADDR",
+                 help="The Ray cluster to join (HOST:PORT of the head, or ray://HOST:10001); default $RAY_ADDRESS. "
+                      "Inputs, --out-dir and outputs must be on storage every node sees (local paths, no s3://)."),
+)
+
+
+def ray_options(command):
+    """Decorator adding ``--ray`` and ``--ray-address`` (``ray``, ``ray_address``)."""
+    for option in reversed(_RAY_OPTIONS):
+        command = option(command)
+    return command
+
+
+def executor_for(ray: bool, address: str | None):
+    """The job runner's executor: this process (None), or Ray (at ``address``, else a
+    fresh local one). Without ``--ray`` an address (say, from $RAY_ADDRESS) is ignored."""
+    if not ray:
+        return None
+    from .cluster import RayExecutor
+
+    return RayExecutor(address)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from .errors import UsageError
 
@@ -64,3 +65,76 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None) -> I
 def cluster_cpus(ray) -> float:
     """CPUs the connected cluster has in all (what worker pools are sized from)."""
     return float(ray.cluster_resources().get("CPU", 0))
+
+
+# The workers this process holds, by job: a Ray worker process runs many tasks of a
+# run, and loads the model for the first of them only.
+_WORKERS: dict[bytes, object] = {}
+
+
+def _run_chunk(job, tasks):
+    """The Ray task: one chunk of ``job`` on this process's worker (loaded on first use)."""
+    import pickle
+
+    key = pickle.dumps(job)
+    worker = _WORKERS.get(key)
+    if worker is None:
+        import logging
+
+        worker = _WORKERS[key] = job.open(logging.getLogger("kkru").warning)
+    return worker.run(tasks)
+
+
+@dataclass
+class RayExecutor:
+    """The job runner's chunks as Ray tasks.
+
+    Why tasks and not an actor pool: a task whose worker or node is lost is retried on
+    any node with room (``max_retries``), while an actor pool waits for its restarted
+    actor to find room again, and a fixed-size Ray Data actor pool can hang when an actor
+    dies (ray-project/ray#62746). The model is still loaded once per worker process
+    (``_WORKERS``: Ray reuses a job's worker processes for its tasks). At most
+    ``in_flight`` chunks are submitted ahead (default: two per CPU-slot), so a
+    million-pair list never sits in the cluster's queue at once.
+    """
+
+    address: str | None = None
+    cpus_per_task: float = 1.0
+    gpus_per_task: float | None = None  # None: one GPU per task when the cluster has GPUs and the job may use them
+    in_flight: int | None = None
+    num_cpus: int | None = None  # of a fresh local Ray (default: the machine's)
+    retries: int = 3
+
+    def map(self, job, chunks, warn: Callable[[str], None]):
+        if not chunks:
+            return
+        with ray_session(self.address, num_cpus=self.num_cpus) as ray:
+            gpus = self.gpus_per_task
+            if gpus is None:
+                gpus = 1.0 if ray.cluster_resources().get("GPU", 0) and getattr(job, "device", "auto") != "cpu" else 0.0
+            remote = ray.remote(_run_chunk).options(num_cpus=self.cpus_per_task, num_gpus=gpus,
+                                                    max_retries=self.retries, retry_exceptions=False)
+            slots = max(1, int(cluster_cpus(ray) // max(self.cpus_per_task, 1e-9)))
+            window = self.in_flight or 2 * slots
+            job_ref = ray.put(job)  # shipped once, not with every task
+            queue = iter(chunks)
+            running: dict = {}
+
+            def submit() -> bool:
+                chunk = next(queue, None)
+                if chunk is not None:
+                    running[remote.remote(job_ref, chunk)] = chunk
+                return chunk is not None
+
+            while len(running) < window and submit():
+                pass
+            while running:
+                (ref,), _ = ray.wait(list(running), num_returns=1)
+                chunk = running.pop(ref)
+                try:
+                    rows = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # the model failed: the run stops, saying why
+                    cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+                    raise cause from None
+                submit()
+                yield chunk, rows

@@ -3,19 +3,16 @@ for aligned kk-ru bitext, one translation per sentence, layout kept."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
-from pathlib import Path
 
 import click
 
-from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, run_options,
-                           version_option, warn)
-from align.errors import InputError, ModelError, ToolkitError, UsageError
-from align.formats import check_writable, remove_files, write_atomic
+from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, executor_for, handle_errors, info, progress, ray_options,
+                           run_options, version_option, warn)
+from align.errors import UsageError
+from align.formats import check_writable, write_atomic
 
+from .batch import document_language
 from .engines import DEFAULT_MODEL, ENGINES
 from .families import LANGUAGES
 from .output import FORMATS, format_for_output, format_help
@@ -27,27 +24,6 @@ def _summary(stats, what: str, model: str, engine: str, seconds: float) -> str:
         notes.append(f"{stats.split} too long for the model, translated in pieces")
     extra = f" ({'; '.join(notes)})" if notes else ""
     return f"translated {stats.sentences} sentences {what}{extra} with {model} [{engine}] in {seconds:.1f}s"
-
-
-def _document_language(doc, given: str, say) -> str:
-    from align.pipeline import document_language
-
-    lang = document_language(doc, None if given == "auto" else given, "source", say, option="--from kk or --from ru")
-    if lang not in LANGUAGES:
-        raise InputError(doc.path, f"looks {lang!r}, not Kazakh or Russian; pass --from kk or --from ru")
-    return lang
-
-
-def _output_stems(paths: list[str], tgt: str) -> list[str]:
-    """``<stem>.<tgt>`` (the output adds its format's suffix); a stem shared by two
-    inputs gets a short hash of the path."""
-    stems = [Path(p).stem for p in paths]
-    names = []
-    for path, stem in zip(paths, stems):
-        if stems.count(stem) > 1:
-            stem = f"{stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
-        names.append(f"{stem}.{tgt}")
-    return names
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -80,10 +56,11 @@ def _output_stems(paths: list[str], tgt: str) -> list[str]:
               help="With --aligned: which side to translate. With both, the Russian side's translation "
                    "goes to the field en_from_ru (in TMX: a second English <tuv>, each marked x-source).")
 @run_options
+@ray_options
 @version_option
 @handle_errors
 def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_length, fmt, output, aligned,
-         side, list_file, out_dir, no_cache, cache_dir, quiet):
+         side, list_file, out_dir, no_cache, cache_dir, quiet, ray, ray_address):
     """Translate Kazakh or Russian DOCs (default: into English with NLLB-200).
 
     Each document is read in any common encoding, split into sentences,
@@ -100,9 +77,10 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
       translate ru.txt --from ru -f jsonl -o ru.en.jsonl
       translate --aligned pair.tsv --side both -f tmx -o pair.kk-ru-en.tmx
       translate --batch files.txt --out-dir english/ --engine ctranslate2 --beam 1
+      translate --batch files.txt --out-dir english/ --ray   # on a Ray cluster
       translate doc.txt --model Helsinki-NLP/opus-mt-ru-en --from ru
     """
-    from align.batch import read_job_list
+    from align.jobs import read_job_list
 
     inputs = list(documents) + ([path for (path,) in read_job_list(list_file, 1)] if list_file else [])
     if aligned and inputs:
@@ -116,6 +94,8 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
         raise UsageError("give -o for one document or --out-dir for many, not both")
     if out_dir and aligned:
         raise UsageError("--aligned writes one file: use -o, not --out-dir")
+    if ray and not out_dir:
+        raise UsageError("--ray runs --batch LIST --out-dir DIR on a cluster")
     fmt = fmt or format_for_output(output)
     if output:  # before the model loads: a bad output path must not cost a run
         check_writable(output)
@@ -125,11 +105,16 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
     say = (lambda m: None) if quiet else warn
     options = dict(model=model, engine=engine, device=device, beam=beam, max_length=max_length,
                    cache=not no_cache, cache_dir=cache_dir, warn=say)
+    if out_dir:
+        from .batch import TranslateJob
+
+        job = TranslateJob(out_dir, fmt, src, tgt, model, engine=engine, device=device, beam=beam,
+                           max_length=max_length, batch_tokens=batch_tokens, cache=not no_cache, cache_dir=cache_dir)
+        _translate_many(job, inputs, executor_for(ray, ray_address), say, quiet)
+        return
     with _Session(options, batch_tokens, quiet) as session:
         if aligned:
             _translate_aligned(session, aligned, side, tgt, fmt, output, say, quiet)
-        elif out_dir:
-            _translate_many(session, inputs, src, tgt, fmt, out_dir, say, quiet)
         else:
             _translate_one(session, inputs[0], src, tgt, fmt, output, say, quiet)
 
@@ -192,7 +177,7 @@ def _translate_one(session: _Session, path: str, src: str, tgt: str, fmt: str, o
     from .output import render_document
 
     doc = read_document(path, warn=say)
-    lang = _document_language(doc, src, say)
+    lang = document_language(doc, src, say)
     started = time.perf_counter()
     result = translate_document(doc, lang, tgt, **session.run_options())
     text = render_document(result, fmt)
@@ -216,79 +201,23 @@ def _translate_aligned(session: _Session, path: str, side: str, tgt: str, fmt: s
     info(_summary(result.stats, what, result.model, result.engine, time.perf_counter() - started), quiet)
 
 
-def _translate_many(session: _Session, paths: list[str], src: str, tgt: str, fmt: str, out_dir: str,
-                    say, quiet) -> None:
-    """Each input to its own file, written atomically, then a ``<stem>.<tgt>.json``
-    beside it with the resume key (the input's bytes, languages, model, decoding
-    options, format, toolkit version): a rerun skips a file only while its key holds.
-    A failing file is reported, leaves none of its files, and the rest go on."""
-    from align.batch import BatchSummary, ResumeKey, stale_files, write_reports
-    from align.text import read_document
+def _translate_many(job, paths: list[str], executor, say, quiet) -> None:
+    """Each input to its own file (see :mod:`translate.batch`), through the job runner."""
+    from align.jobs import run_jobs
 
-    from .document import Stats, translate_document
-    from .output import render_document
+    from .document import Stats
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    settings = {"from": src, "to": tgt, "format": fmt,
-                **{name: session.options[name] for name in ("model", "engine", "beam", "max_length")}}
-    total, rows, summary, owned = Stats(), [], BatchSummary(), set()
-    stems = _output_stems(paths, tgt)
-    for path, stem in zip(paths, stems):
-        target, record = out / f"{stem}{FORMATS[fmt].suffix}", out / f"{stem}.json"
-        key = ResumeKey.of([path], settings)
-        reason = None
-        if record.exists():
-            reason = key.redo_reason(_read_record(record).get("resume_key"))
-            if reason is None and not target.exists():
-                reason = "outputs missing"
-        elif target.exists():
-            reason = "no resume key"  # written by a version that kept no record
-        if record.exists() and reason is None:
-            rows.append({"path": path, "status": "done (earlier run)", "output": str(target)})
-            owned |= {target.name, record.name}
-            summary.skipped += 1
-            continue
-        written: list[Path] = []
-        try:
-            doc = read_document(path, warn=say)
-            result = translate_document(doc, _document_language(doc, src, say), tgt, **session.run_options())
-            write_atomic(target, render_document(result, fmt))
-            written.append(target)
-            write_atomic(record, json.dumps({"input": path, "output": target.name,
-                                             "resume_key": dataclasses.asdict(key)}, ensure_ascii=False, indent=1))
-            total.add(result.stats)
-            _report_empty(result.stats, path, say)
-            rows.append({"path": path, "status": "done", "output": str(target)})
-            owned |= {target.name, record.name}
-            summary.done += 1
-            if reason:
-                summary.redone[reason] += 1
-        except (ModelError, UsageError):  # the model or the options: no other file can do better
-            raise
-        except ToolkitError as exc:
-            remove_files([*written, record])  # no half result, nothing claims "done"
-            say(f"{path} failed: {exc}")
-            rows.append({"path": path, "status": "failed", "reason": str(exc)})
-            summary.failed += 1
-    summary.stale = stale_files(out, stems, owned)
-    if summary.stale:
-        say(f"{len(summary.stale)} file(s) of earlier runs belong to no current result (another format, "
-            f"or a file that failed): left in place, listed in {out / 'stale.tsv'}")
-    write_reports(out, rows, ("path", "status", "output", "reason"), ("path",), summary.stale)
+    summary = run_jobs(job, job.tasks(paths), executor, chunk=1, quiet=quiet, warn=say)
+    total, engine = Stats(), job.engine
+    for row in summary.rows:
+        if row["status"] == "done":  # this run's (earlier runs' rows say "done (earlier run)")
+            stats = Stats(**row["stats"])
+            total.add(stats)
+            engine = row["engine"]
+            _report_empty(stats, row["path"], say)
     if summary.done:
-        info(_summary(total, f"from {summary.done} files", session.options["model"], session.translator.engine,
-                      time.perf_counter() - started), quiet)
-    info(f"{summary.counts('translated')} (see {out}/report.tsv)", quiet)
+        info(_summary(total, f"from {summary.done} files", job.model, engine, summary.seconds), quiet)
+    info(f"{summary.counts('translated')} (see {job.out_dir}/report.tsv)", quiet)
     code = batch_exit_code(summary.done + summary.skipped, summary.failed)
     if code:
         raise SystemExit(code)
-
-
-def _read_record(path: Path) -> dict:
-    """A finished file's record; an unreadable one counts as no record."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}

@@ -139,6 +139,7 @@ def test_batch_exit_codes(tmp_path):
 
 def test_failed_pair_leaves_none_of_its_files(tmp_path, monkeypatch):
     import align.batch
+    import align.jobs
 
     pairs = make_pairs(tmp_path, 2)
     out = tmp_path / "out"
@@ -195,6 +196,7 @@ def test_batch_redoes_pairs_of_another_toolkit_version(tmp_path, monkeypatch):
     import json
 
     import align.batch
+    import align.jobs
 
     pairs = make_pairs(tmp_path, 2)
     out = tmp_path / "out"
@@ -202,14 +204,14 @@ def test_batch_redoes_pairs_of_another_toolkit_version(tmp_path, monkeypatch):
     summary = next(out.glob("kk_0-*.json"))  # as an older version wrote it: no resume key
     summary.write_text(json.dumps({k: v for k, v in json.loads(summary.read_text()).items() if k != "resume_key"}))
     assert "1 aligned (1 redone: no resume key 1), 1 already done" in batch(pairs, out).stderr
-    monkeypatch.setattr(align.batch, "__version__", "99.0")
+    monkeypatch.setattr(align.jobs, "__version__", "99.0")
     assert "2 aligned (2 redone: options changed 2), 0 already done" in batch(pairs, out).stderr
 
 
 def test_job_list_rules(tmp_path, monkeypatch):
     """One reader for `align --batch` and `translate --batch`: comments, blank lines,
     padding and a BOM skipped; relative paths from here, else from the list's folder."""
-    from align.batch import read_job_list
+    from align.jobs import read_job_list
 
     lists = tmp_path / "lists"
     lists.mkdir()
@@ -244,7 +246,7 @@ def test_batch_takes_padded_paths_in_the_list(tmp_path):
 
 
 def test_one_report_writer_for_every_batch(tmp_path):
-    from align.batch import write_reports
+    from align.jobs import write_reports
 
     rows = [{"path": "a.txt", "status": "done", "output": "a.en.txt"},
             {"path": "b\tc.txt", "status": "failed", "reason": "no such\tfile"}]
