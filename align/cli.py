@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, executor_for, handle_errors, info, progress,
-                      ray_options, run_options, version_option, warn)
+                      ray_options, run_options, version_option, warn, worker_cache_dir)
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS, check_writable, format_help, format_names, remove_files
 from .pipeline import AlignOptions, align_documents, model_options
@@ -164,7 +164,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
 
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         job = AlignJob(out_dir, fmt, model_options(encoder, options), model=model, model_name=encoder.name,
-                       device=device, cache=not no_cache, cache_dir=cache_dir, min_score=min_score)
+                       device=device, cache=not no_cache, cache_dir=worker_cache_dir(cache_dir, ray),
+                       min_score=min_score)
         executor = executor_for(ray, ray_address) or LocalExecutor(job.worker(encoder))  # the loaded model
         result = run_batch(job, list_file, executor, quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)

@@ -136,3 +136,13 @@ def executor_for(ray: bool, address: str | None):
     from .cluster import RayExecutor
 
     return RayExecutor(address)
+
+
+def worker_cache_dir(cache_dir: str | None, ray: bool) -> str | None:
+    """The cache folder workers use. With ``--ray`` a folder that came from this machine's
+    $KKRU_CACHE is not imposed on other nodes: each worker reads its own node's
+    $KKRU_CACHE (SQLite does not belong on a network filesystem); ``--cache-dir`` is."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source("cache_dir")
+    return None if ray and source == ParameterSource.ENVIRONMENT else cache_dir

@@ -174,7 +174,7 @@ def main() -> None:
         started = time.perf_counter()
         try:
             results[name] = SCENARIOS[name](folder, model) | {"seconds": round(time.perf_counter() - started, 1)}
-        except Exception as exc:  # the tests show it; the other scenarios still run
+        except Exception:  # the tests show it; the other scenarios still run
             import traceback
 
             results[name] = {"error": traceback.format_exc()}

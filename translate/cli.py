@@ -8,7 +8,7 @@ import time
 import click
 
 from align.cliutil import (EXIT_STATUS_HELP, batch_exit_code, executor_for, handle_errors, info, progress, ray_options,
-                           run_options, version_option, warn)
+                           run_options, version_option, warn, worker_cache_dir)
 from align.errors import UsageError
 from align.formats import check_writable, write_atomic
 
@@ -109,7 +109,8 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
         from .batch import TranslateJob
 
         job = TranslateJob(out_dir, fmt, src, tgt, model, engine=engine, device=device, beam=beam,
-                           max_length=max_length, batch_tokens=batch_tokens, cache=not no_cache, cache_dir=cache_dir)
+                           max_length=max_length, batch_tokens=batch_tokens, cache=not no_cache,
+                           cache_dir=worker_cache_dir(cache_dir, ray))
         _translate_many(job, inputs, executor_for(ray, ray_address), say, quiet)
         return
     with _Session(options, batch_tokens, quiet) as session:
