@@ -9,6 +9,7 @@ sentence by sentence and joined, so nothing is truncated.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,9 +105,9 @@ class AlignedFile:
 
 def _read_parquet(path: str | Path) -> AlignedFile:
     """Pairs of a Parquet bitext (``align --bitext-out`` shards or one file), in its order,
-    each turned so that its two columns are in the languages most rows have (a pair whose
-    files were given the other way round is swapped back); a pair in other languages is
-    an error naming it."""
+    each turned so that its columns are in the language pair most rows have, in that
+    order (a pair whose files were given the other way round is swapped back); a pair in
+    other languages is an error naming it."""
     from align.bitext import read_bitext as read_parquet
 
     table = read_parquet(path, ["doc_id", "src_text", "tgt_text", "score", "src_lang", "tgt_lang"])
@@ -114,7 +115,7 @@ def _read_parquet(path: str | Path) -> AlignedFile:
         raise InputError(path, "holds no aligned pairs")
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     pairs = [(_lang(a), _lang(b)) for a, b in zip(columns["src_lang"], columns["tgt_lang"])]
-    langs = max(set(pairs), key=pairs.count)
+    langs = Counter(pairs).most_common(1)[0][0]  # a tie goes to the pair seen first
     if langs[0] == langs[1]:
         raise InputError(path, f"both columns are {langs[0]!r}; expected a Kazakh and a Russian side")
     rows = []
