@@ -307,16 +307,22 @@ def bitext_files(path: str | Path) -> list[Path]:
         raise InputError(path, "no such file or folder")
     try:
         manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
-        files = [p / shard["file"] for shard in manifest["shards"]]
+        listed = [(p / shard["file"], int(shard["rows"])) for shard in manifest["shards"]]
     except FileNotFoundError:
         raise InputError(path, f"has no {MANIFEST}: not a bitext folder, or the run writing it did not "
                                f"finish") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(p / MANIFEST, f"unreadable ({exc})") from None
-    missing = [f.name for f in files if not f.is_file()]
-    if missing:
-        raise InputError(path, f"shard {missing[0]} listed in {MANIFEST} is missing")
-    return files
+    for file, rows in listed:  # a footer read per shard: a shard of another run does not pass
+        try:
+            found = pq.ParquetFile(file).metadata.num_rows
+        except FileNotFoundError:
+            raise InputError(path, f"shard {file.name} listed in {MANIFEST} is missing") from None
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(file, f"not a readable Parquet file ({exc})") from None
+        if found != rows:
+            raise InputError(file, f"has {found} rows where {MANIFEST} lists {rows}: not from the same run")
+    return [file for file, _ in listed]
 
 
 def read_bitext(path: str | Path, columns: list[str] | None = None) -> pa.Table:

@@ -138,6 +138,14 @@ def test_rewrite_is_atomic_and_removes_extra_old_shards(tmp_path):
     with pytest.raises(InputError, match="did not finish"):
         read_bitext(out)
 
+    write_shards(frags, out, beads_per_shard=5)
+    write_fragment(bead_table(pair_alignment(0), "x"), out / "part-00000.parquet")  # another run's, by hand
+    with pytest.raises(InputError, match="part-00000.parquet: has 3 rows where _manifest.json lists 5"):
+        read_bitext(out)
+    (out / "part-00002.parquet").unlink()
+    with pytest.raises(InputError, match="shard part-00002.parquet listed in _manifest.json is missing"):
+        bitext_files(out)
+
     manifest = write_shards(frags[:3], out, beads_per_shard=100)
     assert [s.file for s in manifest.shards] == ["part-00000.parquet"]
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "notes.txt", "part-00000.parquet"]
