@@ -142,6 +142,7 @@ def test_rewrite_is_atomic_and_removes_extra_old_shards(tmp_path):
     write_fragment(bead_table(pair_alignment(0), "x"), out / "part-00000.parquet")  # another run's, by hand
     with pytest.raises(InputError, match="part-00000.parquet: has 3 rows where _manifest.json lists 5"):
         read_bitext(out)
+    write_shards(frags, out, beads_per_shard=5)
     (out / "part-00002.parquet").unlink()
     with pytest.raises(InputError, match="shard part-00002.parquet listed in _manifest.json is missing"):
         bitext_files(out)
