@@ -113,6 +113,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align --presplit de.txt fr.txt --src-lang de --tgt-lang fr -f vecalign
       align --batch pairs.tsv --out-dir aligned/ -f jsonl
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
+      align --mine kk_articles/ ru_articles/ -o mined.tsv --bitext-out mined/
     """
     from .encoders import load_encoder
     from .formats import write_alignment
