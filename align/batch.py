@@ -15,12 +15,12 @@ pair): they are left in place, never deleted.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .bitext import bead_table, fragment_path, pair_id, write_fragment, write_shards
 from .errors import ToolkitError
 from .formats import FORMATS, remove_files, write_alignment, write_atomic
 from .jobs import BatchSummary, ResumeKey, Task, failure_reason, read_job_list, run_jobs  # noqa: F401 (re-exported)
@@ -30,12 +30,6 @@ from .text import read_document
 
 REPORT_COLUMNS = ("name", "status", "src", "tgt", "src_lang", "tgt_lang", "src_sentences", "tgt_sentences",
                   "beads", "mean_score", "verdict", "verdict_figure", "verdict_value", "mode", "reason")
-
-
-def pair_name(src: str, tgt: str) -> str:
-    """A pair's output stem: the Kazakh file's stem and a short hash of both paths."""
-    digest = hashlib.sha1(f"{src}\t{tgt}".encode()).hexdigest()[:8]
-    return f"{Path(src).stem}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +46,7 @@ class AlignJob:
     cache: bool = True
     cache_dir: str | None = None
     min_score: float | None = None
+    bitext_out: str | None = None  # also every bead of every pair, as Parquet shards in this folder
 
     unit = "pair"
     inputs = ("src", "tgt")
@@ -63,7 +58,7 @@ class AlignJob:
 
     def tasks(self, list_path: str) -> list[Task]:
         settings = self.settings()
-        return [Task(i, pair_name(src, tgt), (src, tgt), ResumeKey.of([src, tgt], settings))
+        return [Task(i, pair_id(src, tgt), (src, tgt), ResumeKey.of([src, tgt], settings))
                 for i, (src, tgt) in enumerate(read_job_list(list_path, 2))]
 
     def open(self, warn=lambda m: None) -> "AlignWorker":
@@ -78,10 +73,15 @@ class AlignJob:
 
     def owned(self, record: dict) -> set[str]:
         names = {f"{record['name']}.json", *(Path(p).name for p in record.get("outputs", []))}
+        if self.bitext_out:  # a pair done before --bitext-out was asked for is redone for its beads
+            names.add(fragment_path(self.out_dir, record["name"]).name)
         return names | ({record["report"]} if record.get("report") else set())
 
     def collect(self, out: Path, rows: list[dict]) -> None:
         write_atomic(out / "index.html", render_index(rows))
+        if self.bitext_out:  # in list order: a cluster run and a local run write the same shards
+            write_shards([fragment_path(out, row["name"]) for row in rows if row["status"] != "failed"],
+                         self.bitext_out)
 
 
 @dataclass
@@ -109,6 +109,9 @@ class AlignWorker:
             written += outputs
             if job.fmt != "html":  # every pair gets a report, linked from index.html
                 written += write_alignment(alignment, "html", out / f"{task.name}.html", min_score=job.min_score)
+            if job.bitext_out:  # this pair's beads, for the Parquet shards the collect step writes
+                outputs.append(write_fragment(bead_table(alignment, task.name, src, tgt), fragment_path(out, task.name)))
+                written.append(outputs[-1])
             row = _summary(task, alignment, outputs) | {"report": f"{task.name}.html",
                                                         "resume_key": task.key.as_record()}
             write_atomic(out / f"{task.name}.json", json.dumps(row, ensure_ascii=False, indent=1))

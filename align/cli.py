@@ -83,6 +83,10 @@ def _summary_line(alignment, seconds: float) -> str:
               help="Leave out beads scoring below this (scores are 0..1, higher is better). "
                    "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
                    "precision for recall).")
+@click.option("--bitext-out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="With --mine: also write every bead as sharded Parquet (DIR/part-00000.parquet, ...; "
+                   "schema in the README), the corpus format training pipelines and `translate --aligned` "
+                   "read.")
 @run_options
 @ray_options
 @click.option("--debug", is_flag=True,
@@ -91,7 +95,8 @@ def _summary_line(alignment, seconds: float) -> str:
 @version_option
 @handle_errors
 def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
-         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, ray, ray_address, debug):
+         max_sentences, max_bead, min_score, bitext_out, list_file, out_dir, no_cache, cache_dir, quiet, ray,
+         ray_address, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -111,6 +116,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align --batch pairs.tsv --out-dir aligned/ -f jsonl
       align --batch pairs.tsv --out-dir aligned/ --ray   # on a Ray cluster
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
+      align --mine kk_articles/ ru_articles/ -o mined.tsv --bitext-out mined/
     """
     from .encoders import load_encoder
     from .formats import write_alignment
@@ -135,11 +141,14 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     if debug and (not spec.has_meta or list_file):
         raise click.UsageError(f"--debug adds diagnostics to the meta line of one -f "
                                f"{format_names(lambda f: f.has_meta)} output")
+    if bitext_out and not (mine_corpus or list_file):
+        raise click.UsageError("--bitext-out writes a corpus: use it with --batch or --mine")
     for path in (output, plot):  # before any work: a bad output path must not cost a run
         if path:
             check_writable(path)
-    if out_dir:
-        check_writable(out_dir, folder=True)
+    for folder in (out_dir, bitext_out):
+        if folder:
+            check_writable(folder, folder=True)
 
     say = (lambda m: None) if quiet else warn
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
@@ -153,7 +162,17 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
         alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
-        write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug, header=header)
+        written = write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug,
+                                  header=header)
+        if bitext_out:
+            from .bitext import bead_table, write_shards
+
+            try:  # all outputs or none
+                shards = write_shards([bead_table(alignment)], bitext_out)
+            except BaseException:
+                remove_files(written)
+                raise
+            info(f"{shards.rows} beads in {len(shards.shards)} Parquet shard(s) in {bitext_out}", quiet)
         info(f"mined {len(alignment.beads)} pairs from {alignment.src.documents} / "
              f"{alignment.tgt.documents} documents ({len(alignment.src_sentences)} / "
              f"{len(alignment.tgt_sentences)} sentences)", quiet)
@@ -165,10 +184,12 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         job = AlignJob(out_dir, fmt, model_options(encoder, options), model=model, model_name=encoder.name,
                        device=device, cache=not no_cache, cache_dir=worker_cache_dir(cache_dir, ray),
-                       min_score=min_score)
+                       min_score=min_score, bitext_out=bitext_out)
         executor = executor_for(ray, ray_address) or LocalExecutor(job.worker(encoder))  # the loaded model
         result = run_batch(job, list_file, executor, quiet=quiet, warn=say)
         info(f"{result.counts('aligned')} (see {out_dir}/report.tsv)", quiet)
+        if bitext_out:
+            info(f"every bead of every aligned pair: Parquet shards in {bitext_out}", quiet)
         raise SystemExit(batch_exit_code(result.done + result.skipped, result.failed))
 
     from .text import read_document

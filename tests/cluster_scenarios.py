@@ -58,23 +58,28 @@ def same_tree(a: Path, b: Path) -> list[str]:
     return [n for n in names if not ((a / n).is_file() and (b / n).is_file() and filecmp.cmp(a / n, b / n, False))]
 
 
-def local_then_ray(command: str, args: list, out: Path, env=None) -> dict:
-    """Run ``command`` locally into ``out``, move that aside, run it with --ray into the
-    same path (paths inside the outputs then agree), and compare the two folders."""
+def local_then_ray(command: str, args: list, out: Path, env=None, also: list[Path] = ()) -> dict:
+    """Run ``command`` locally into ``out`` (and the folders ``also``), move them aside, run
+    it with --ray into the same paths (paths inside the outputs then agree), and compare."""
+    folders = [out, *also]
     local = cli(command, *args, "--out-dir", out, env=env)
-    out.rename(out.with_name(out.name + ".local"))
+    for folder in folders:
+        folder.rename(folder.with_name(folder.name + ".local"))
     started = time.perf_counter()
     ray = cli(command, *args, "--out-dir", out, "--ray", env=env)
     return {"local_rc": local.returncode, "ray_rc": ray.returncode, "local_stderr": local.stderr[-2000:],
             "ray_stderr": ray.stderr[-2000:], "ray_seconds": time.perf_counter() - started,
-            "differ": same_tree(out.with_name(out.name + ".local"), out),
+            "differ": [name for folder in folders for name in same_tree(folder.with_name(folder.name + ".local"),
+                                                                        folder)],
             "files": sorted(p.name for p in out.iterdir())}
 
 
 def scenario_align_batch(work: Path, model: str) -> dict:
     listing = make_pairs(work, 6)
-    return local_then_ray("align", ["--batch", listing, "-f", "jsonl"], work / "aligned",
-                          env={"KKRU_CACHE": str(work / "cache")})
+    bitext = work / "bitext"
+    outcome = local_then_ray("align", ["--batch", listing, "-f", "jsonl", "--bitext-out", bitext], work / "aligned",
+                             env={"KKRU_CACHE": str(work / "cache")}, also=[bitext])
+    return outcome | {"shards": sorted(p.name for p in bitext.iterdir())}
 
 
 def scenario_translate_batch(work: Path, model: str) -> dict:

@@ -38,8 +38,9 @@ def scenario(results: dict, name: str) -> dict:
 def test_align_batch_on_ray_writes_what_the_local_run_writes(results):
     r = scenario(results, "align_batch")
     assert r["local_rc"] == r["ray_rc"] == 3, "one corrupt and one missing pair: exit 3 both ways"
-    assert r["differ"] == [], "every file byte-identical: alignments, records, report.tsv, index.html"
+    assert r["differ"] == [], "every file byte-identical: alignments, records, reports, the Parquet shards"
     assert sum(name.endswith(".jsonl") for name in r["files"]) == 6
+    assert "part-00000.parquet" in r["shards"]
     assert "6 aligned, 0 already done, 2 failed" in r["ray_stderr"]
     assert "kk_bad.txt: looks like a binary file" in r["ray_stderr"]
 

@@ -1,13 +1,15 @@
 """Add English to aligned bitext: kk-ru pairs in, kk-ru-en triples out.
 
 The languages of the two columns come from the file where it says (the JSONL
-meta line, TMX language tags) and are detected from the text otherwise. A
+meta line, TMX language tags, the Parquet bitext's language columns) and are
+detected from the text otherwise. A
 segment may hold several sentences (a 2-1 bead): it is split, translated
 sentence by sentence and joined, so nothing is truncated.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,8 +103,36 @@ class AlignedFile:
         return sides
 
 
+def _read_parquet(path: str | Path) -> AlignedFile:
+    """Pairs of a Parquet bitext (``align --bitext-out`` shards or one file), in its order,
+    each turned so that its columns are in the language pair most rows have, in that
+    order (a pair whose files were given the other way round is swapped back); a pair in
+    other languages is an error naming it."""
+    from align.bitext import read_bitext as read_parquet
+
+    table = read_parquet(path, ["doc_id", "src_text", "tgt_text", "score", "src_lang", "tgt_lang"])
+    if not len(table):
+        raise InputError(path, "holds no aligned pairs")
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    pairs = [(_lang(a), _lang(b)) for a, b in zip(columns["src_lang"], columns["tgt_lang"])]
+    langs = Counter(pairs).most_common(1)[0][0]  # a tie goes to the pair seen first
+    if langs[0] == langs[1]:
+        raise InputError(path, f"both columns are {langs[0]!r}; expected a Kazakh and a Russian side")
+    rows = []
+    for doc, a, b, score, pair in zip(columns["doc_id"], columns["src_text"], columns["tgt_text"],
+                                      columns["score"], pairs):
+        if pair not in (langs, langs[::-1]):
+            raise InputError(path, f"document {doc} is {pair[0]}-{pair[1]}, the others {langs[0]}-{langs[1]}: "
+                                   f"leave it out first")
+        rows.append((a, b, score) if pair == langs else (b, a, score))
+    return AlignedFile(str(path), tuple(rows), langs)
+
+
 def read_aligned(path: str | Path, fmt: str | None = None) -> AlignedFile:
-    """Pairs of an alignment file (tsv, jsonl or tmx) and the languages of its columns."""
+    """Pairs of an alignment file (tsv, jsonl or tmx), of a Parquet bitext (a folder of
+    ``align --bitext-out`` shards or a ``.parquet`` file), and the languages of its columns."""
+    if fmt is None and (Path(path).is_dir() or Path(path).suffix.lower() == ".parquet"):
+        return _read_parquet(path)
     rows = read_bitext(path, fmt)
     if not rows:
         raise InputError(path, "holds no aligned pairs")

