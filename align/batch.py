@@ -77,6 +77,9 @@ class AlignJob:
             names.add(fragment_path(self.out_dir, record["name"]).name)
         return names | ({record["report"]} if record.get("report") else set())
 
+    def failed(self, task: Task, reason: str) -> dict:
+        return {"name": task.name, "src": task.inputs[0], "tgt": task.inputs[1], "status": "failed", "reason": reason}
+
     def collect(self, out: Path, rows: list[dict]) -> None:
         write_atomic(out / "index.html", render_index(rows))
         if self.bitext_out:  # in list order: a cluster run and a local run write the same shards
@@ -118,7 +121,7 @@ class AlignWorker:
             return row
         except Exception as exc:  # one bad pair must not stop thousands of others
             remove_files([*written, out / f"{task.name}.json"])  # no half result, nothing claims "done"
-            return {"name": task.name, "src": src, "tgt": tgt, "status": "failed", "reason": failure_reason(exc)}
+            return job.failed(task, failure_reason(exc))
 
 
 def _summary(task: Task, alignment, outputs) -> dict:

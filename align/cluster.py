@@ -69,14 +69,12 @@ def cluster_cpus(ray) -> float:
 
 # The workers this process holds, by job: a Ray worker process runs many tasks of a
 # run, and loads the model for the first of them only.
-_WORKERS: dict[bytes, object] = {}
+_WORKERS: dict[str, object] = {}
 
 
 def _run_chunk(job, tasks):
     """The Ray task: one chunk of ``job`` on this process's worker (loaded on first use)."""
-    import pickle
-
-    key = pickle.dumps(job)
+    key = f"{type(job).__module__}.{type(job).__qualname__}:{job!r}"  # jobs are frozen dataclasses
     worker = _WORKERS.get(key)
     if worker is None:
         import logging
@@ -136,5 +134,9 @@ class RayExecutor:
                 except ray.exceptions.RayTaskError as exc:  # the model failed: the run stops, saying why
                     cause = exc.cause if isinstance(exc.cause, BaseException) else exc
                     raise cause from None
+                except (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError,
+                        ray.exceptions.NodeDiedError) as exc:  # killed again on every retry: these tasks fail
+                    reason = f"the worker died on every try ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+                    rows = [job.failed(task, reason) for task in chunk]
                 submit()
                 yield chunk, rows

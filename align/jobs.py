@@ -116,6 +116,9 @@ class Job(Protocol):
     def collect(self, out: Path, rows: list[dict]) -> None:
         """Outputs over all tasks besides the reports (e.g. ``index.html``)."""
 
+    def failed(self, task: Task, reason: str) -> dict:
+        """The row of a task that failed for ``reason``."""
+
 
 @dataclass
 class BatchSummary:

@@ -165,6 +165,32 @@ def scenario_node_lost(work: Path, model: str) -> dict:
             "differ": differ}
 
 
+def scenario_worker_crash(work: Path, model: str) -> dict:
+    """A pair that kills its worker process on every try fails alone; the others are done."""
+    import dataclasses
+
+    from align.batch import AlignJob, AlignWorker, run_batch
+    from align.cluster import RayExecutor
+    from align.pipeline import AlignOptions
+
+    class CrashingWorker(AlignWorker):
+        def run(self, tasks):
+            if any(task.inputs[0].endswith("kk_1.txt") for task in tasks):
+                os._exit(1)  # as an out-of-memory kill would
+            return super().run(tasks)
+
+    @dataclasses.dataclass(frozen=True)
+    class CrashingJob(AlignJob):
+        def worker(self, encoder):
+            return CrashingWorker(self, encoder)
+
+    listing = make_pairs(work, 4)
+    summary = run_batch(CrashingJob(str(work / "aligned"), "jsonl", AlignOptions()),
+                        str(listing), RayExecutor(num_cpus=2, retries=1), chunk=1)
+    failures = (work / "aligned" / "failures.tsv").read_text(encoding="utf-8")
+    return {"done": summary.done, "failed": summary.failed, "failures": failures}
+
+
 SCENARIOS = {name[len("scenario_"):]: f for name, f in globals().items() if name.startswith("scenario_")}
 
 

@@ -15,7 +15,7 @@ from tests.netns import run_isolated
 pytest.importorskip("ray")
 
 SCRIPT = Path(__file__).with_name("cluster_scenarios.py")
-SCENARIOS = ("align_batch", "translate_batch", "kill_resume", "node_lost")
+SCENARIOS = ("align_batch", "translate_batch", "kill_resume", "node_lost", "worker_crash")
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,9 @@ def test_a_cluster_that_loses_a_node_still_does_every_pair_once(results):
     assert (r["done"], r["failed"]) == (12, 2)
     assert len(r["names"]) == len(set(r["names"])) == 14, "each pair listed once"
     assert r["differ"] == [], "outputs identical to a single-process run"
+
+
+def test_a_pair_that_kills_its_worker_fails_alone(results):
+    r = scenario(results, "worker_crash")
+    assert (r["done"], r["failed"]) == (3, 3), "the crashing pair, the corrupt one, the missing one"
+    assert "kk_1.txt" in r["failures"] and "the worker died on every try" in r["failures"]

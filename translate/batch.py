@@ -95,6 +95,9 @@ class TranslateJob:
     def owned(self, record: dict) -> set[str]:
         return {f"{record['name']}.json", Path(record["output"]).name} if record.get("output") else set()
 
+    def failed(self, task: Task, reason: str) -> dict:
+        return {"name": task.name, "path": task.inputs[0], "status": "failed", "reason": reason}
+
     def collect(self, out: Path, rows: list[dict]) -> None:
         pass  # report.tsv and failures.tsv say it all
 
@@ -133,7 +136,7 @@ class TranslateWorker:
             raise
         except Exception as exc:
             remove_files([*written, record])  # no half result, nothing claims "done"
-            return {"name": task.name, "path": path, "status": "failed", "reason": failure_reason(exc)}
+            return job.failed(task, failure_reason(exc))
 
     def close(self) -> None:
         if self.cache is not None:
