@@ -84,9 +84,9 @@ def _summary_line(alignment, seconds: float) -> str:
                    "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
                    "precision for recall).")
 @click.option("--bitext-out", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="With --mine: also write every bead as sharded Parquet (DIR/part-00000.parquet, ...; "
-                   "schema in the README), the corpus format training pipelines and `translate --aligned` "
-                   "read.")
+              help="With --batch or --mine: also write every bead of every pair as sharded Parquet "
+                   "(DIR/part-00000.parquet, ..., in list order; schema in the README), the corpus format "
+                   "training pipelines and `translate --aligned` read.")
 @run_options
 @ray_options
 @click.option("--debug", is_flag=True,
