@@ -38,7 +38,10 @@ confident scores. Here nothing is forced:
   counterpart (calibrated score at least ``support_at``) between the same two
   beads on the other side, as the lower end of its interval. The same figure
   routes ``--mode auto`` (:func:`align.pipeline.auto_mode`), and it is the one
-  users are shown (:attr:`Verdict.figure`).
+  users are shown (:attr:`Verdict.figure`). A pair it calls ``comparable`` is
+  asked again of its monotonic path (:func:`path_verdict`): the share the path
+  links, and a logistic pair classifier over what the path and the mined beads
+  show (:class:`PairFeatures`), fitted per model (``evaluate calibrate verdict``).
 
 Nearest neighbours come from an exact product for small inputs and from a
 faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
@@ -116,8 +119,9 @@ class Verdict:
     between chain beads; ``off_chain``: the sentences of mined beads off the chain.
 
     ``figure_name`` / ``figure`` are what users are shown: the one figure the label
-    was decided on (the mined share for ``unrelated``; the linked share for a pair the
-    aligned path made parallel, :func:`path_verdict`; the in-order share otherwise).
+    was decided on (the mined share for ``unrelated``; for a pair the second stage made
+    parallel, :func:`path_verdict`, the linked share or the pair classifier's probability,
+    as ``decided_by`` says; the in-order share otherwise).
     ``k`` and ``threshold``: the mining settings the figures were measured with (set by
     :func:`document_verdict`)."""
 
@@ -490,7 +494,7 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       a 16-sentence translation with a sentence dropped, one merged and one
       inserted (28 of 32) is 0.80: the add-one share it replaces, (k+1)/(n+2)
       from 0.8, called most such translations comparable (56 of the 123
-      perturbed NTREX pairs parallel; 102 with this stage alone, 107 with
+      perturbed NTREX pairs parallel; 102 with this stage alone, 109 with
       :func:`path_verdict`, see README).
     * ``comparable`` otherwise.
 
