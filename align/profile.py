@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shlex
@@ -84,8 +85,6 @@ class PairClassifier:
 
     def probability(self, features) -> float:
         """P(parallel) of a :class:`align.mine.PairFeatures`."""
-        import math
-
         z = self.bias + sum(getattr(self, name) * getattr(features, name) for name in FEATURE_NAMES)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 

