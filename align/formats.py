@@ -134,6 +134,7 @@ def _meta(alignment: Alignment, beads: list[Bead], debug: bool) -> dict:
                     order=round(verdict.order, 4), in_order=round(verdict.in_order, 4), supported=verdict.supported,
                     off_chain=verdict.off_chain, mean_mined_score=round(verdict.mean_score, 4),
                     linked_share=None if verdict.linked is None else round(verdict.linked, 4),
+                    parallel_probability=None if verdict.probability is None else round(verdict.probability, 4),
                     threshold=verdict.threshold)
     meta["mode"] = alignment.mode
     if alignment.mode == "parallel" and (alignment.unlinked or (verdict and verdict.label == "unrelated")):

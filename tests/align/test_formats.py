@@ -161,9 +161,13 @@ def test_jsonl_meta_is_rendered_from_the_typed_result_and_diagnostics_only_for_d
 def test_jsonl_meta_of_mined_pairs_and_corpora():
     """Unlinked beads are counted only where a monotonic path was checked; a corpus names
     its document counts and has no per-file facts."""
-    mined = dataclasses.replace(make_alignment(), verdict=Verdict("comparable", 0.5, 3, 5, 6, 0.5, 0.9), mode="mine")
+    verdict = Verdict("comparable", 0.5, 3, 5, 6, 0.5, 0.9, linked=0.61234, probability=0.91234)
+    mined = dataclasses.replace(make_alignment(), verdict=verdict, mode="mine")
     meta = json.loads(render(mined, "jsonl", meta=True).splitlines()[0])["meta"]
     assert meta["mode"] == "mine" and "unlinked_beads" not in meta and "debug" not in meta
+    # the second stage's two figures, though neither made the pair parallel
+    assert (meta["linked_share"], meta["parallel_probability"], meta["verdict_figure"]) == (0.6123, 0.9123,
+                                                                                            "in-order share")
     corpus = dataclasses.replace(make_alignment(), src=SourceFacts("kk", documents=2),
                                  tgt=SourceFacts("ru", documents=3), mode="mine-corpus")
     meta = json.loads(render(corpus, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from align.beads import Bead
-from align.mine import (MineConfig, Verdict, _monotonic_chain, document_verdict, mine_corpus, mine_pairs,
-                        numbers_agree, path_verdict)
+from align.mine import (Candidates, MineConfig, PairFeatures, Verdict, _monotonic_chain, document_verdict,
+                        mine_corpus, mine_pairs, numbers_agree, pair_features, path_verdict)
+from align.profile import FEATURE_NAMES, PairClassifier
 from tests.conftest import KK_SEED, RU_SEED
 
 DIM = 64
@@ -293,26 +294,67 @@ def test_shared_candidates_give_what_each_step_finds_alone():
         mine_pairs(src[:29], tgt, SYNTH, candidates=shared)
 
 
-def _path(n: int, linked: int, score: float) -> list[Bead]:
-    """A monotonic path over two n-sentence documents linking the first ``linked`` sentences."""
-    return [Bead((i,), (i,), score) for i in range(linked)] + \
-        [b for i in range(linked, n) for b in (Bead((i,), (), 0.9), Bead((), (i,), 0.9))]
+def _features(**given) -> PairFeatures:
+    values = dict(in_order=0.5, order=1.0, linked=0.9, linked_low=0.8, nearest=0.8, nearest_low=0.7, agree=1.0,
+                  mean_score=0.9)
+    return PairFeatures(**(values | given))
 
 
-def test_a_path_linking_most_of_a_comparable_pair_makes_it_parallel():
-    """The second stage: 19 of 20 sentences a side linked with confidence is a translation
-    with edits (linked share, the lower end of 38 in 40, 0.86); 18 of 20 (0.795) is not
-    enough, nor a path whose links the aligner doubts, nor 3 of 3 (6 in 6 proves little: 0.69)."""
+def test_without_a_classifier_the_linked_share_decides():
+    """The second stage's fallback (a config without a pair classifier): a linked share whose
+    lower bound reaches ``linked_at`` (0.8) makes a comparable pair parallel, and is shown."""
+    rule = MineConfig(pair_classifier=None)
     first = Verdict("comparable", 0.4, 6, 20, 20, 1.0, 0.9, in_order=0.5)
-    confirmed = path_verdict(first, _path(20, 19, 0.9))
-    assert confirmed.label == "parallel" and confirmed.figure_name == "linked share"
-    assert confirmed.figure == confirmed.linked == pytest.approx(0.86, abs=0.01)
-    for path, n in ((_path(20, 18, 0.9), 20), (_path(20, 20, 0.2), 20), (_path(3, 3, 0.9), 3)):
-        kept = path_verdict(dataclasses.replace(first, n_src=n, n_tgt=n), path)
-        assert kept.label == "comparable" and kept.figure_name == "in-order share" and kept.linked is not None
-    for label in ("parallel", "unrelated"):  # only comparable pairs have a second stage
+    confirmed = path_verdict(first, _features(linked_low=0.86), rule)
+    assert confirmed.label == "parallel" and confirmed.figure_name == "linked share" and confirmed.figure == 0.86
+    kept = path_verdict(first, _features(linked_low=0.795), rule)
+    assert kept.label == "comparable" and kept.figure_name == "in-order share" and kept.linked == 0.795
+
+
+def test_the_pair_classifier_also_decides_and_its_probability_is_shown():
+    """With a pair classifier, its probability (from its ``parallel_at``) also makes a pair
+    parallel, and is the figure shown; the linked share still does for a pair auto mode aligns
+    in order (``routed``), and is shown when both do; a pair left comparable shows the in-order
+    share; parallel and unrelated pairs have no second stage."""
+    weights = dict.fromkeys(FEATURE_NAMES, 0.0) | {"nearest": 10.0}
+    config = MineConfig(pair_classifier=PairClassifier(**weights, bias=-8.0, parallel_at=0.7))
+    first = Verdict("comparable", 0.4, 6, 20, 20, 1.0, 0.9, in_order=0.5)
+    confirmed = path_verdict(first, _features(nearest=0.9, linked_low=0.5), config, routed=False)
+    assert confirmed.label == "parallel" and confirmed.figure_name == "parallel probability"
+    assert confirmed.figure == confirmed.probability == pytest.approx(1 / (1 + np.exp(-1)))
+    for routed in (True, False):
+        kept = path_verdict(first, _features(nearest=0.7, linked_low=0.79), config, routed)
+        assert kept.label == "comparable" and kept.figure_name == "in-order share"
+        assert kept.probability == pytest.approx(1 / (1 + np.exp(1))) and kept.linked == 0.79
+    doubted = _features(nearest=0.7, linked_low=0.95)  # the classifier doubts, the linked share does not
+    assert path_verdict(first, doubted, config, routed=False).label == "comparable"
+    both = path_verdict(first, doubted, config, routed=True)
+    assert both.label == "parallel" and both.figure_name == "linked share" and both.figure == 0.95
+    for label in ("parallel", "unrelated"):
         other = dataclasses.replace(first, label=label)
-        assert path_verdict(other, _path(20, 0, 0.9)) == other
+        assert path_verdict(other, _features(nearest=1.0), config) == other
+
+
+def test_pair_features_read_the_path_the_mined_beads_and_the_nearest_neighbours():
+    """A translation whose path links 19 of 20 sentences a side (the 20th pair left 1-0 / 0-1)
+    and a path shifted by one (every link wrong) or doubted: the shares, the lower bound, the nearest
+    neighbours inside linked beads and the mined beads the path keeps."""
+    src, tgt, _ = _pair(1.0)
+    cand = Candidates.search(src, tgt, SYNTH)
+    mined = mine_pairs(src, tgt, SYNTH, candidates=cand)
+    verdict = document_verdict(src, tgt, SYNTH, mined, candidates=cand)
+    right = [Bead((i,), (i,), 0.9) for i in range(19)] + [Bead((19,), (), 0.9), Bead((), (19,), 0.9)]
+    features = pair_features(verdict, right, mined, cand, SYNTH)
+    assert len(mined) == 20  # every pair mined; the path leaves the 20th unlinked
+    assert features.linked == 38 / 40 and features.nearest == 38 / 40 and features.agree == 19 / 20
+    assert features.linked_low == features.nearest_low == pytest.approx(0.86, abs=0.01)
+    assert (features.in_order, features.order) == (verdict.in_order, verdict.order)
+    shifted = [Bead((0,), (), 0.9)] + [Bead((i,), (i - 1,), 0.9) for i in range(1, 20)] + [Bead((), (19,), 0.9)]
+    features = pair_features(verdict, shifted, mined, cand, SYNTH)
+    assert features.linked == 38 / 40 and features.nearest == features.nearest_low == 0 and features.agree == 0
+    doubted = [Bead((i,), (i,), 0.2) for i in range(20)]
+    features = pair_features(verdict, doubted, mined, cand, SYNTH)
+    assert features.linked == features.nearest == 0 and features.mean_score == pytest.approx(0.2)
 
 
 def test_the_monotonic_path_may_link_a_letterless_line_to_a_line_carrying_its_numbers():

