@@ -3,6 +3,7 @@ of documents in languages the embedding model covers)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections import Counter
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, run_options,
+from .cliutil import (EXIT_STATUS_HELP, batch_exit_code, handle_errors, info, progress, ray_options, run_options,
                       version_option, warn)
 from .encoders import DEFAULT_MODEL
 from .formats import FORMATS, check_writable, format_help, format_names, remove_files
@@ -84,13 +85,15 @@ def _summary_line(alignment, seconds: float) -> str:
                    "With --mine it is the mining threshold (default 0.8; 0.6 trades a little "
                    "precision for recall).")
 @run_options
+@ray_options
 @click.option("--debug", is_flag=True,
               help="With -f jsonl: add the aligner's diagnostics (confidence features, search levels, "
                    "timings...) to the meta line under \"debug\".")
 @version_option
 @handle_errors
 def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
-         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, debug):
+         max_sentences, max_bead, min_score, list_file, out_dir, no_cache, cache_dir, quiet, use_ray, ray_address,
+         debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
 
     Both documents are read in any common encoding, split into sentences
@@ -109,6 +112,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align --presplit de.txt fr.txt --src-lang de --tgt-lang fr -f vecalign
       align --batch pairs.tsv --out-dir aligned/ -f jsonl
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
+      align --mine kk_articles/ ru_articles/ --ray --ray-address head:6379 -o mined.tsv
     """
     from .encoders import load_encoder
     from .formats import write_alignment
@@ -119,6 +123,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         raise click.UsageError("--batch needs --out-dir")
     if not list_file and len(documents) != 2:
         raise click.UsageError("expected two documents: KK_DOC RU_DOC (or --batch PAIRS --out-dir DIR)")
+    if use_ray and not mine_corpus:
+        raise click.UsageError("--ray works with --mine")
     if plot and list_file:
         raise click.UsageError("--plot draws one pair; open each pair's report from index.html instead")
     spec = FORMATS[fmt]
@@ -142,13 +148,23 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
                                  max_total=max_bead)
     options = AlignOptions(src_lang=src_lang, tgt_lang=tgt_lang, presplit=presplit, mode=mode, config=config)
     if mine_corpus:
+        from .cachestore import default_cache_dir
         from .corpus import mine_folders
 
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         options = model_options(encoder, options)
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
+        with contextlib.ExitStack() as stack:
+            executor = None
+            if use_ray:  # the k-NN shards run on Ray actors; embedding stays here
+                from .cluster import ray_session
+                from .knn import RayExecutor
+
+                executor = RayExecutor(stack.enter_context(ray_session(ray_address)))
+            alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say,
+                                     work_dir=None if no_cache else cache_dir or default_cache_dir(),
+                                     executor=executor)
         write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug, header=header)
         info(f"mined {len(alignment.beads)} pairs from {alignment.src.documents} / "
              f"{alignment.tgt.documents} documents ({len(alignment.src_sentences)} / "

@@ -109,3 +109,22 @@ def run_options(command):
     for option in reversed(_RUN_OPTIONS):  # click lists options in decorator order, top down
         command = option(command)
     return command
+
+
+# The cluster options of the commands that can run on Ray (``align --mine``; ``--batch`` later).
+_RAY_OPTIONS = (
+    click.option("--ray", "use_ray", is_flag=True,
+                 help="Run on Ray: a fresh local Ray, or the cluster of --ray-address "
+                      "(needs pip install -e '.[ray]'). Results equal the single-process run."),
+    click.option("--ray-address", envvar="RAY_ADDRESS", default=None, metavar="ADDR",
+                 help="Ray cluster to join with --ray (HOST:PORT or ray://HOST:PORT; default $RAY_ADDRESS, "
+                      "else a fresh local Ray)."),
+)
+
+
+def ray_options(command):
+    """Decorator adding ``--ray`` (``use_ray``) and ``--ray-address`` (``ray_address``,
+    also ``$RAY_ADDRESS``), so every command spells and explains them alike."""
+    for option in reversed(_RAY_OPTIONS):
+        command = option(command)
+    return command
