@@ -325,11 +325,6 @@ class RayExecutor:
             ray.kill(actor)
 
 
-def _manifest(config: KnnConfig, src: VectorFile, tgt: VectorFile, shards: tuple[int, int]) -> dict:
-    return {"src": [src.digest, src.rows, src.dim], "tgt": [tgt.digest, tgt.rows, tgt.dim],
-            "shards": list(shards), "config": asdict(config)}
-
-
 def _prepare(run_dir: Path, manifest: dict) -> None:
     """Keep the run folder's neighbour lists only when they were searched for this very job."""
     path = run_dir / "manifest.json"
@@ -338,12 +333,11 @@ def _prepare(run_dir: Path, manifest: dict) -> None:
     except (OSError, ValueError):
         same = False
     if not same:
-        for name in ("fwd", "bwd", "ivf-src.index", "ivf-tgt.index", "manifest.json"):
-            target = run_dir / name
+        for target in run_dir.iterdir():
             if target.is_dir():
                 shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
+            elif target.name.startswith("ivf-") or target.name == "manifest.json":
+                target.unlink()
         write_atomic(path, json.dumps(manifest, indent=1))
 
 
@@ -353,25 +347,38 @@ def mutual_knn(src: VectorFile, tgt: VectorFile, config: KnnConfig, run_dir: str
     """Each source row's ``k`` nearest target rows and each target row's ``k`` nearest source
     rows: ((sims, ids), (sims, ids)), best first, as :class:`align.mine.Candidates` takes them.
     Neighbour lists found in ``run_dir`` for the same vectors and settings are reused."""
+    fwd, bwd = search(run_dir, {"fwd": (src, tgt), "bwd": (tgt, src)}, config, executor, progress)
+    return fwd, bwd
+
+
+def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFile]], config: KnnConfig,
+           executor: LocalExecutor | RayExecutor | None = None, progress: bool = False
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``k`` nearest base rows of every query row, for each named (queries, base) pair:
+    (sims, ids) per direction, best first. Each base is split into ``config.shards`` shards
+    (default: one per ``shard_size`` vectors, at least one per worker)."""
     from tqdm import tqdm
 
     executor = executor or LocalExecutor()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    counts = tuple(config.shards or max(math.ceil(side.rows / config.shard_size), executor.workers)
-                   for side in (tgt, src))
-    _prepare(run_dir, _manifest(config, src, tgt, counts))
-    tasks = []
-    for name, queries, base, shards, side in (("fwd", src, tgt, counts[0], "tgt"), ("bwd", tgt, src, counts[1], "src")):
-        ivf = train_ivf(base, config, run_dir / f"ivf-{side}.index") if config.use_ivf(base.rows) else None
-        tasks.append(Task(name, queries, base, tuple(shard_bounds(base.rows, shards)), ivf))
+    counts = {name: config.shards or max(math.ceil(base.rows / config.shard_size), executor.workers)
+              for name, (_, base) in directions.items()}
+    _prepare(run_dir, {"config": asdict(config), "directions": {
+        name: [q.digest, q.rows, b.digest, b.rows, counts[name]] for name, (q, b) in directions.items()}})
+    tasks, trained = [], {}
+    for name, (queries, base) in directions.items():
+        ivf = None
+        if config.use_ivf(base.rows):  # one trained index per base, shared by the directions that search it
+            ivf = trained.setdefault(base.digest, train_ivf(base, config, run_dir / f"ivf-{base.digest}.index"))
+        tasks.append(Task(name, queries, base, tuple(shard_bounds(base.rows, counts[name])), ivf))
     todo = [_missing(t, run_dir, config.block) for t in tasks]
     with tqdm(total=sum(len(b) for t in todo for b in t.values()), unit="block", desc="k-NN search",
               disable=not progress, file=sys.stderr) as bar:
         for task, missing in zip(tasks, todo):
             if missing:
                 executor.run(task, missing, config, run_dir, bar.update)
-    return tuple(merged(t, run_dir, config) for t in tasks)  # type: ignore[return-value]
+    return [merged(t, run_dir, config) for t in tasks]
 
 
 def merged(task: Task, run_dir: Path, config: KnnConfig) -> tuple[np.ndarray, np.ndarray]:
