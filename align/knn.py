@@ -170,6 +170,7 @@ class Shard:
 
         if threads:
             faiss.omp_set_num_threads(threads)
+        self.start_mb = _status_mb("VmRSS")  # the worker before its shard: Python, numpy, faiss (and Ray)
         self.lo, self.hi, self.config = lo, hi, config
         self.index = None
         if ivf_path is None:
@@ -196,12 +197,16 @@ class Shard:
         _, ids = self.index.search(queries, min(max(self.config.rerank, keep), size))
         return best(exact_sims(queries, self.mapped, ids), ids, keep)
 
-    def peak_rss_mb(self) -> float:
-        """This worker's peak resident memory (VmHWM), MB."""
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    def memory_mb(self) -> tuple[float, float]:
+        """This worker's resident memory before it loaded its shard and its peak (VmHWM), MB."""
+        return self.start_mb, _status_mb("VmHWM")
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def train_ivf(base: VectorFile, config: KnnConfig, path: str | Path) -> str:
@@ -279,10 +284,12 @@ class LocalExecutor:
 class RayExecutor:
     """One actor per shard (``@ray.remote`` :class:`Shard`, fractional CPUs, restarted up to
     ``max_restarts`` times, its calls retried); the driver feeds query blocks, at most
-    ``in_flight`` per actor, and writes each answer as it comes. ``peaks``: each actor's
-    peak RSS (MB) once the run is done."""
+    ``in_flight`` per actor, and writes each answer as it comes. ``memory``: each actor's
+    (RSS before its shard, peak RSS) in MB once the run is done. ``shard``: the actors'
+    class (a :class:`Shard`)."""
 
-    def __init__(self, ray, workers: int | None = None, max_restarts: int = 3, in_flight: int = 2) -> None:
+    def __init__(self, ray, workers: int | None = None, max_restarts: int = 3, in_flight: int = 2,
+                 shard: type = Shard) -> None:
         from .cluster import cluster_cpus
 
         self.ray = ray
@@ -290,13 +297,14 @@ class RayExecutor:
         self.workers = workers or max(1, int(self.cpus))
         self.max_restarts = max_restarts
         self.in_flight = in_flight
-        self.peaks: list[float] = []
+        self.shard = shard
+        self.memory: list[tuple[float, float]] = []
 
     def run(self, task: Task, todo: dict[int, list[int]], config: KnnConfig, run_dir: Path,
             advance: Callable[[int], object]) -> None:
         ray = self.ray
         cpus = min(1.0, self.cpus / max(len(todo), 1))  # every shard actor fits at once
-        remote = ray.remote(Shard).options(num_cpus=cpus, max_restarts=self.max_restarts,
+        remote = ray.remote(self.shard).options(num_cpus=cpus, max_restarts=self.max_restarts,
                                            max_task_retries=self.max_restarts)
         actors = {s: remote.remote(task.base, *task.bounds[s], config, task.ivf_path, max(1, round(cpus)))
                   for s in todo}
@@ -320,7 +328,7 @@ class RayExecutor:
             save_part(task.part(run_dir, b, s), ray.get(ready))
             advance(1)
             submit(s)
-        self.peaks += ray.get([a.peak_rss_mb.remote() for a in actors.values()])
+        self.memory += ray.get([a.memory_mb.remote() for a in actors.values()])
         for actor in actors.values():
             ray.kill(actor)
 

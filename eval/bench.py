@@ -486,10 +486,11 @@ def _run_mine_scale(job: Job) -> list[Measured]:
         data = f"synthetic-{job.model.name}:{settings.n}x{settings.n}:planted{settings.planted}:seed{job.seed}"
 
         def row(label, result, extra):
-            peaks = result.worker_peaks_mb or [peak_rss_mb()]
+            memory = result.worker_memory_mb or [(before, peak_rss_mb())]
             scores = {"planted R": result.planted_recall, "planted P": result.planted_precision,
                       "mined": len(result.pairs), "knn s": result.knn_seconds, "margin s": result.margin_seconds,
-                      "worker peak MB": max(peaks), "driver peak MB before k-NN": before} | extra | geometry_scores
+                      "workers": len(memory), "worker peak MB": max(p for _, p in memory),
+                      "worker start MB": max(s for s, _ in memory)} | extra | geometry_scores
             return Measured(label, "planted R", result.planted_recall, scores, 2 * settings.n, 0,
                             result.knn_seconds + result.margin_seconds, load_seconds, "cpu", _settings(job), data)
 

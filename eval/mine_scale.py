@@ -148,7 +148,7 @@ class ScaleResult:
     pairs: list[tuple[int, int, float]]  # mined (src, tgt, score), best first
     planted_recall: float
     planted_precision: float
-    worker_peaks_mb: list[float]
+    worker_memory_mb: list[tuple[float, float]]  # Ray actors: (RSS before the shard, peak RSS)
 
 
 def run_scale(src: VectorFile, tgt: VectorFile, partner: np.ndarray, config: MineConfig, knn: KnnConfig,
@@ -169,9 +169,11 @@ def run_scale(src: VectorFile, tgt: VectorFile, partner: np.ndarray, config: Min
     pairs = [(int(cand.src[r]), int(cand.tgt[r]), float(cand.score[r])) for r in rows]
     hits = sum(partner[s] == t for s, t, _ in pairs)
     planted = int((partner >= 0).sum())
-    peaks = list(getattr(executor, "peaks", []))
+    memory = list(getattr(executor, "memory", []))
+    if memory:
+        executor.memory.clear()
     shutil.rmtree(run_dir, ignore_errors=True)
-    return ScaleResult(knn_seconds, margin_seconds, pairs, hits / max(planted, 1), hits / max(len(pairs), 1), peaks)
+    return ScaleResult(knn_seconds, margin_seconds, pairs, hits / max(planted, 1), hits / max(len(pairs), 1), memory)
 
 
 def sample_recall(src: VectorFile, tgt: VectorFile, knn: KnnConfig, size: int, seed: int, folder: Path,
