@@ -55,19 +55,20 @@ NEIGHBOUR = np.dtype([("sim", "<f4"), ("id", "<i8")])  # one candidate of a stor
 
 @dataclass(frozen=True)
 class KnnConfig:
-    """How the k-NN step runs. ``shards``: base-side shards (None: one per ``shard_size``
-    vectors, or one per worker on Ray). ``ivf``: None picks IVF-PQ for bases above
-    ``ivf_above`` vectors."""
+    """How the k-NN step runs. ``shards``: base-side shards (None: :meth:`shard_count`).
+    ``ivf``: None picks IVF-PQ for bases above ``ivf_above`` vectors. The per-shard
+    defaults bound a worker's memory (module docstring)."""
 
     k: int = 4
     block: int = 4096           # queries per (block, shard) task and file
     extra: int = 4              # candidates past k an exact shard returns (near-ties at its cut)
     shards: int | None = None
-    shard_size: int = 1_000_000  # base vectors per shard when ``shards`` is None (exact: 1.5 GB at dim 384)
+    shard_size: int = 1_000_000  # exact shards' vectors when ``shards`` is None (1.5 GB at dim 384)
+    ivf_shard_size: int = 16_000_000  # IVF-PQ shards' vectors when ``shards`` is None (0.9 GB of codes at pq_m 48)
     ivf: bool | None = None
     ivf_above: int = 4_000_000  # base vectors above which shards are IVF-PQ
     nlist: int | None = None    # IVF lists (None: the power of two nearest 4 * sqrt(base size))
-    pq_m: int = 48              # PQ sub-quantizers (dim must divide by it), 8 bits each
+    pq_m: int = 48              # PQ sub-quantizers, 8 bits each (fewer where dim does not divide by it)
     nprobe: int = 32            # IVF lists visited per query
     rerank: int = 32            # IVF candidates per query re-ranked by the exact product
     train_per_list: int = 40    # IVF training sample: this many vectors per list (fixed seed)
@@ -75,6 +76,17 @@ class KnnConfig:
 
     def use_ivf(self, n_base: int) -> bool:
         return self.ivf if self.ivf is not None else n_base > self.ivf_above
+
+    def shard_count(self, n_base: int, workers: int) -> int:
+        """Shards of a base of ``n_base`` vectors: as set, else by size, at least one per worker."""
+        size = self.ivf_shard_size if self.use_ivf(n_base) else self.shard_size
+        return self.shards or max(math.ceil(n_base / size), workers)
+
+    def subquantizers(self, dim: int) -> int:
+        m = min(self.pq_m, dim)
+        while dim % m:
+            m -= 1
+        return m
 
     def lists(self, n_base: int) -> int:
         if self.nlist:
@@ -222,7 +234,8 @@ def train_ivf(base: VectorFile, config: KnnConfig, path: str | Path) -> str:
     rows = np.sort(np.random.default_rng(config.seed).choice(base.rows, sample, replace=False))
     train = np.ascontiguousarray(base.open()[rows], dtype=np.float32)
     quantizer = faiss.IndexFlatIP(base.dim)
-    index = faiss.IndexIVFPQ(quantizer, base.dim, nlist, config.pq_m, 8, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFPQ(quantizer, base.dim, nlist, config.subquantizers(base.dim), 8,
+                             faiss.METRIC_INNER_PRODUCT)
     index.cp.seed = config.seed
     index.pq.cp.seed = config.seed
     index.train(train)
@@ -364,14 +377,13 @@ def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFi
            ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The ``k`` nearest base rows of every query row, for each named (queries, base) pair:
     (sims, ids) per direction, best first. Each base is split into ``config.shards`` shards
-    (default: one per ``shard_size`` vectors, at least one per worker)."""
+    (:meth:`KnnConfig.shard_count`)."""
     from tqdm import tqdm
 
     executor = executor or LocalExecutor()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    counts = {name: config.shards or max(math.ceil(base.rows / config.shard_size), executor.workers)
-              for name, (_, base) in directions.items()}
+    counts = {name: config.shard_count(base.rows, executor.workers) for name, (_, base) in directions.items()}
     _prepare(run_dir, {"config": asdict(config), "directions": {
         name: [q.digest, q.rows, b.digest, b.rows, counts[name]] for name, (q, b) in directions.items()}})
     tasks, trained = [], {}
