@@ -151,12 +151,15 @@ def shard_bounds(n_base: int, shards: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def exact_sims(queries: np.ndarray, base: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def exact_sims(queries: np.ndarray, base: np.ndarray, ids: np.ndarray, chunk: int = 512) -> np.ndarray:
     """Cosines of each query with its candidate rows ``base[ids]`` (ids < 0: -inf), pair by
-    pair in float64: the same pair gives the same number however the search was blocked."""
-    safe = np.where(ids < 0, 0, ids)
-    rows = np.asarray(base[safe.ravel()], dtype=np.float64).reshape(*ids.shape, -1)
-    sims = np.einsum("qkd,qd->qk", rows, np.asarray(queries, dtype=np.float64)).astype(np.float32)
+    pair in float64: the same pair gives the same number however the search was blocked.
+    ``chunk`` queries at a time, so the float64 copy stays small."""
+    sims = np.empty(ids.shape, np.float32)
+    for lo in range(0, len(ids), chunk):
+        part = ids[lo:lo + chunk]
+        rows = np.asarray(base[np.where(part < 0, 0, part).ravel()], dtype=np.float64).reshape(*part.shape, -1)
+        sims[lo:lo + chunk] = np.einsum("qkd,qd->qk", rows, np.asarray(queries[lo:lo + chunk], dtype=np.float64))
     sims[ids < 0] = -np.inf
     return sims
 

@@ -453,6 +453,11 @@ def _run_mine_scale(job: Job) -> list[Measured]:
     from align.mine import MineConfig
     from eval.mine_scale import ScaleSettings, e5_geometry, real_pairs, run_scale, sample_recall, synthetic_sides
 
+    import sys
+
+    def log(line: str) -> None:  # a long run says what it has as it goes
+        print(f"mine-scale: {line}", file=sys.stderr, flush=True)
+
     settings = job.config(ScaleSettings)
     encoder, load_seconds = _load_encoder(job)
     config = job.config(MineConfig, encoder)
@@ -478,6 +483,8 @@ def _run_mine_scale(job: Job) -> list[Measured]:
         knn = KnnConfig(k=config.k, block=settings.block, shards=settings.shards, ivf=bool(settings.ivf),
                         nprobe=settings.nprobe)
         sharded = run_scale(src, tgt, partner, config, knn, folder / "run", executor)
+        log(f"sharded: k-NN {sharded.knn_seconds:.1f} s, margin {sharded.margin_seconds:.1f} s, planted R "
+            f"{sharded.planted_recall:.4f} P {sharded.planted_precision:.4f}, workers {sharded.worker_memory_mb}")
         geometry_scores = {"real unrelated cos": geometry.unrelated_cos, "synthetic unrelated cos": unrelated,
                            "real translation cos": float(geometry.translation_cos.mean()),
                            "synthetic planted cos": planted_cos}
@@ -497,10 +504,12 @@ def _run_mine_scale(job: Job) -> list[Measured]:
         extra = {}
         if settings.ivf and settings.sample:
             extra = sample_recall(src, tgt, knn, settings.sample, job.seed, folder, executor)
+            log(f"sample: {extra}")
         label = f"{settings.n}x{settings.n} {settings.shards} shards {kind} {where}"
         if not settings.ivf and settings.exact:
             single = run_scale(src, tgt, partner, config, KnnConfig(k=config.k, block=settings.block, shards=1,
                                                                     ivf=False), folder / "single", LocalExecutor())
+            log(f"single process: k-NN {single.knn_seconds:.1f} s, margin {single.margin_seconds:.1f} s")
             same = [(s, t) for s, t, _ in sharded.pairs] == [(s, t) for s, t, _ in single.pairs]
             gap = max((abs(x[2] - y[2]) for x, y in zip(sharded.pairs, single.pairs)), default=0.0)
             extra = {"pairs identical": float(same), "max score diff": gap}

@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from align.knn import KnnConfig, LocalExecutor, VectorFile, search, write_vectors
-from align.mine import MineConfig, mine_vectors, mutual_rows
+from align.knn import KnnConfig, LocalExecutor, VectorFile, mutual_knn, search, write_vectors
+from align.mine import Candidates, MineConfig, mutual_rows
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,8 @@ def e5_geometry(kk: list[str], ru: list[str], encoder, seed: int = 13) -> Geomet
     rng = np.random.default_rng(seed)
     i, j = rng.integers(0, len(a), 20_000), rng.integers(0, len(b), 20_000)
     keep = i != j
-    return Geometry(mean, chol, np.einsum("ij,ij->i", a, b), float(np.einsum("ij,ij->i", a[i[keep]], b[j[keep]]).mean()),
-                    len(vecs))
+    unrelated = float(np.einsum("ij,ij->i", a[i[keep]], b[j[keep]]).mean())
+    return Geometry(mean, chol, np.einsum("ij,ij->i", a, b), unrelated, len(vecs))
 
 
 def _rows(geometry: Geometry, rng, size: int) -> np.ndarray:
@@ -156,13 +155,9 @@ def run_scale(src: VectorFile, tgt: VectorFile, partner: np.ndarray, config: Min
     """The k-NN + margin step, timed, and the planted pairs it finds."""
     shutil.rmtree(run_dir, ignore_errors=True)
     started = time.perf_counter()
-    from align.knn import mutual_knn
-
     fwd, bwd = mutual_knn(src, tgt, knn, run_dir, executor, progress=True)
     knn_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    from align.mine import Candidates
-
     cand = Candidates(fwd, bwd, src.rows, tgt.rows, config)
     rows = mutual_rows(cand)
     margin_seconds = time.perf_counter() - started
