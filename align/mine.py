@@ -42,8 +42,9 @@ confident scores. Here nothing is forced:
 
 Nearest neighbours come from an exact product for small inputs and from a
 faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
-streams the embedding in chunks into faiss indexes and keeps only the ``k``
-best candidates per sentence, never an n x m matrix.
+streams the embedding in chunks into vector files and takes the ``k`` best
+candidates per sentence from the sharded search of :mod:`align.knn` (exact or
+IVF-PQ shards, in this process or on Ray actors), never an n x m matrix.
 """
 
 from __future__ import annotations
