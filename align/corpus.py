@@ -103,8 +103,11 @@ def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = 
 
 def run_key(model: str, src_docs: list[list[str]], tgt_docs: list[list[str]], options: AlignOptions) -> str:
     """The name of a mining job's run folder: equal inputs and settings, equal name."""
-    digest = hashlib.blake2b(digest_size=10)
-    digest.update(json.dumps([model, src_docs, tgt_docs, options.mine.k, options.mine.chunk]).encode("utf-8"))
+    digest = hashlib.blake2b(json.dumps([model, options.mine.k, options.mine.chunk]).encode("utf-8"), digest_size=10)
+    for side in (src_docs, tgt_docs):
+        for doc in side:  # one document at a time: a corpus is not serialised whole
+            digest.update(json.dumps(doc).encode("utf-8"))
+        digest.update(b"\x00")
     return digest.hexdigest()
 
 

@@ -635,7 +635,8 @@ def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence
 def mine_vectors(src, tgt, config: MineConfig, knn, run_dir: str | Path, executor=None, progress: bool = False,
                  src_lens=None, tgt_lens=None, texts=None) -> Candidates:
     """The candidates of two vector files (:class:`align.knn.VectorFile`) from the sharded
-    k-NN search: what :func:`mine_corpus` mines, and what ``evaluate bench mine-scale`` times."""
+    k-NN search: what :func:`mine_corpus` mines (``evaluate bench mine-scale`` times the two
+    steps apart)."""
     from .knn import mutual_knn
 
     fwd, bwd = mutual_knn(src, tgt, knn, run_dir, executor, progress)

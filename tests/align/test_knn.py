@@ -139,3 +139,30 @@ def test_vector_files_are_whole_or_absent(tmp_path):
         write_vectors(tmp_path / "v.npy", [np.ones((3, DIM), np.float32)], 6)
     vectors = write_vectors(tmp_path / "v.npy", [np.eye(DIM, dtype=np.float32)], DIM)
     assert np.array_equal(vectors.read(3, 7), np.eye(DIM, dtype=np.float32)[3:7])
+
+
+class _Table:
+    """Texts are row names of two vector files: corpus mining without a model."""
+
+    name = "table"
+
+    def __init__(self, *files: VectorFile) -> None:
+        self.rows = {f"{side}{i}": v for side, f in zip("st", files) for i, v in enumerate(f.open())}
+
+    def encode(self, texts):
+        return np.stack([self.rows[t] for t in texts])
+
+
+def test_corpus_mining_resumes_from_its_run_folder(sides, tmp_path):
+    from align.mine import mine_corpus
+
+    src, tgt, _ = sides
+    src_docs = [[f"s{i}" for i in range(a, min(a + 100, src.rows))] for a in range(0, src.rows, 100)]
+    tgt_docs = [[f"t{i}" for i in range(a, min(a + 90, tgt.rows))] for a in range(0, tgt.rows, 90)]
+    encoder, config = _Table(src, tgt), dataclasses.replace(SYNTH, chunk=500)
+    with pytest.raises(_Killed):
+        mine_corpus(src_docs, tgt_docs, encoder, config, run_dir=tmp_path / "run", executor=_Counting(die_after=5))
+    again = _Counting()
+    resumed = mine_corpus(src_docs, tgt_docs, encoder, config, run_dir=tmp_path / "run", executor=again)
+    assert again.done == 2 * 3 - 5  # one shard, three blocks each way: only the last was searched again
+    assert resumed == mine_corpus(src_docs, tgt_docs, encoder, config) and len(resumed) > 300
