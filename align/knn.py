@@ -360,7 +360,7 @@ def _prepare(run_dir: Path, manifest: dict) -> None:
         for target in run_dir.iterdir():
             if target.is_dir():
                 shutil.rmtree(target)
-            elif target.name.startswith("ivf-") or target.name == "manifest.json":
+            elif target.name == "manifest.json":
                 target.unlink()
         write_atomic(path, json.dumps(manifest, indent=1))
 
@@ -376,11 +376,13 @@ def mutual_knn(src: VectorFile, tgt: VectorFile, config: KnnConfig, run_dir: str
 
 
 def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFile]], config: KnnConfig,
-           executor: LocalExecutor | RayExecutor | None = None, progress: bool = False
-           ) -> list[tuple[np.ndarray, np.ndarray]]:
+           executor: LocalExecutor | RayExecutor | None = None, progress: bool = False,
+           ivf_dir: str | Path | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The ``k`` nearest base rows of every query row, for each named (queries, base) pair:
     (sims, ids) per direction, best first. Each base is split into ``config.shards`` shards
-    (:meth:`KnnConfig.shard_count`)."""
+    (:meth:`KnnConfig.shard_count`). Trained IVF indexes are kept in ``ivf_dir`` (default
+    ``run_dir``), named by the base's digest and the IVF settings, so other searches of the
+    same base reuse them."""
     from tqdm import tqdm
 
     executor = executor or LocalExecutor()
@@ -393,7 +395,8 @@ def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFi
     for name, (queries, base) in directions.items():
         ivf = None
         if config.use_ivf(base.rows):  # one trained index per base, shared by the directions that search it
-            ivf = trained.setdefault(base.digest, train_ivf(base, config, run_dir / f"ivf-{base.digest}.index"))
+            index = f"ivf-{base.digest}-{config.lists(base.rows)}-{config.subquantizers(base.dim)}-{config.seed}.index"
+            ivf = trained.setdefault(base.digest, train_ivf(base, config, Path(ivf_dir or run_dir) / index))
         tasks.append(Task(name, queries, base, tuple(shard_bounds(base.rows, counts[name])), ivf))
     todo = [_missing(t, run_dir, config.block) for t in tasks]
     with tqdm(total=sum(len(b) for t in todo for b in t.values()), unit="block", desc="k-NN search",
