@@ -159,9 +159,9 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
             executor = None
             if use_ray:  # the k-NN shards run on Ray actors; embedding stays here
                 from .cluster import ray_session
-                from .knn import RayExecutor
+                from .knn import RayShards
 
-                executor = RayExecutor(stack.enter_context(ray_session(ray_address)))
+                executor = RayShards(stack.enter_context(ray_session(ray_address)))
             alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say,
                                      work_dir=None if no_cache else cache_dir or default_cache_dir(),
                                      executor=executor)

@@ -81,7 +81,7 @@ def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = 
     """Mine the documents of two folders. ``work_dir``: where the run folder of this job
     (vectors and neighbour lists, named by the model, the sentences and the mining
     settings) lives until the job succeeds, so a killed run resumes (None: a temporary
-    one); ``executor``: the k-NN executor (:class:`align.knn.RayExecutor` for ``--ray``)."""
+    one); ``executor``: the k-NN executor (:class:`align.knn.RayShards` for ``--ray``)."""
     src_names, src_docs, src_lang = _read_side(src_path, options.src_lang, options, warn)
     tgt_names, tgt_docs, tgt_lang = _read_side(tgt_path, options.tgt_lang, options, warn)
     src_docs, tgt_docs = _dedupe(src_docs), _dedupe(tgt_docs)

@@ -21,8 +21,8 @@ of queries is searched against every shard:
 * **Resume**: the neighbour list of each (query block, shard) is a ``.npy`` file in the
   run folder, written atomically; a rerun with the same vectors and settings
   (``manifest.json``) searches only what is missing. Anything else there is cleared.
-* **Executors**: :class:`LocalExecutor` searches shard after shard in this process
-  (one shard in memory at a time); :class:`RayExecutor` gives each shard to an actor
+* **Executors**: :class:`LocalShards` searches shard after shard in this process
+  (one shard in memory at a time); :class:`RayShards` gives each shard to an actor
   (fractional CPUs, restarted when it dies) and feeds it query blocks. Both call
   :class:`Shard`. On a multi-node cluster the run folder must be on storage every
   node sees: actors read their rows from the vector files there.
@@ -279,7 +279,7 @@ def _missing(task: Task, run_dir: Path, block_size: int) -> dict[int, list[int]]
     return todo
 
 
-class LocalExecutor:
+class LocalShards:
     """Shards searched one after the other in this process: one shard in memory at a time."""
 
     workers = 1
@@ -297,7 +297,7 @@ class LocalExecutor:
             del shard
 
 
-class RayExecutor:
+class RayShards:
     """One actor per shard (``@ray.remote`` :class:`Shard`, fractional CPUs, restarted up to
     ``max_restarts`` times, its calls retried); the driver feeds query blocks, at most
     ``in_flight`` per actor, and writes each answer as it comes. ``memory``: each actor's
@@ -366,7 +366,7 @@ def _prepare(run_dir: Path, manifest: dict) -> None:
 
 
 def mutual_knn(src: VectorFile, tgt: VectorFile, config: KnnConfig, run_dir: str | Path,
-               executor: LocalExecutor | RayExecutor | None = None, progress: bool = False
+               executor: LocalShards | RayShards | None = None, progress: bool = False
                ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Each source row's ``k`` nearest target rows and each target row's ``k`` nearest source
     rows: ((sims, ids), (sims, ids)), best first, as :class:`align.mine.Candidates` takes them.
@@ -376,7 +376,7 @@ def mutual_knn(src: VectorFile, tgt: VectorFile, config: KnnConfig, run_dir: str
 
 
 def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFile]], config: KnnConfig,
-           executor: LocalExecutor | RayExecutor | None = None, progress: bool = False,
+           executor: LocalShards | RayShards | None = None, progress: bool = False,
            ivf_dir: str | Path | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The ``k`` nearest base rows of every query row, for each named (queries, base) pair:
     (sims, ids) per direction, best first. Each base is split into ``config.shards`` shards
@@ -385,7 +385,7 @@ def search(run_dir: str | Path, directions: dict[str, tuple[VectorFile, VectorFi
     same base reuse them."""
     from tqdm import tqdm
 
-    executor = executor or LocalExecutor()
+    executor = executor or LocalShards()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     counts = {name: config.shard_count(base.rows, executor.workers) for name, (_, base) in directions.items()}

@@ -598,7 +598,7 @@ def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence
     Each side is embedded ``config.chunk`` sentences at a time into a vector file in
     ``run_dir`` (a temporary folder when None); the ``k`` nearest neighbours both ways
     come from :func:`align.knn.mutual_knn` (sharded; ``executor``: local or
-    :class:`align.knn.RayExecutor`; ``knn``: its :class:`align.knn.KnnConfig`, by default
+    :class:`align.knn.RayShards`; ``knn``: its :class:`align.knn.KnnConfig`, by default
     exact, ``config.k`` neighbours, ``config.chunk`` queries a block), whose neighbour
     lists in ``run_dir`` make a killed run resume. Memory: the shard being searched
     (4 * dim bytes a sentence for exact search) plus ``2k`` candidates a sentence.

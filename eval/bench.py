@@ -449,7 +449,7 @@ def _run_mine_scale(job: Job) -> list[Measured]:
     import numpy as np
 
     from align.cachestore import default_cache_dir
-    from align.knn import KnnConfig, LocalExecutor, RayExecutor
+    from align.knn import KnnConfig, LocalShards, RayShards
     from align.mine import MineConfig
     from eval.mine_scale import ScaleSettings, e5_geometry, real_pairs, run_scale, sample_recall, synthetic_sides
 
@@ -475,11 +475,11 @@ def _run_mine_scale(job: Job) -> list[Measured]:
         planted_rows = np.flatnonzero(partner >= 0)[:20_000]
         planted_cos = float(np.einsum("ij,ij->i", a[planted_rows], b[partner[planted_rows]]).mean())
         before = peak_rss_mb()
-        executor = LocalExecutor()
+        executor = LocalShards()
         if settings.ray:
             from align.cluster import ray_session
 
-            executor = RayExecutor(stack.enter_context(ray_session()))
+            executor = RayShards(stack.enter_context(ray_session()))
         knn = KnnConfig(k=config.k, block=settings.block, shards=settings.shards, ivf=bool(settings.ivf),
                         nprobe=settings.nprobe)
         sharded = run_scale(src, tgt, partner, config, knn, folder / "run", executor)
@@ -508,7 +508,7 @@ def _run_mine_scale(job: Job) -> list[Measured]:
         label = f"{settings.n}x{settings.n} {settings.shards} shards {kind} {where}"
         if not settings.ivf and settings.exact:
             single = run_scale(src, tgt, partner, config, KnnConfig(k=config.k, block=settings.block, shards=1,
-                                                                    ivf=False), folder / "single", LocalExecutor())
+                                                                    ivf=False), folder / "single", LocalShards())
             log(f"single process: k-NN {single.knn_seconds:.1f} s, margin {single.margin_seconds:.1f} s")
             same = [(s, t) for s, t, _ in sharded.pairs] == [(s, t) for s, t, _ in single.pairs]
             gap = max((abs(x[2] - y[2]) for x, y in zip(sharded.pairs, single.pairs)), default=0.0)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from align.knn import KnnConfig, LocalExecutor, VectorFile, search, write_vectors
+from align.knn import KnnConfig, LocalShards, VectorFile, search, write_vectors
 from align.mine import Candidates, MineConfig, mutual_rows
 
 
@@ -183,7 +183,7 @@ def sample_recall(src: VectorFile, tgt: VectorFile, knn: KnnConfig, size: int, s
     [(_, approx)] = search(folder / "sample-ivf", {"fwd": (sample, tgt)}, knn, executor, ivf_dir=folder)
     ivf_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    [(_, exact)] = search(folder / "sample-exact", {"fwd": (sample, tgt)}, replace(knn, ivf=False), LocalExecutor())
+    [(_, exact)] = search(folder / "sample-exact", {"fwd": (sample, tgt)}, replace(knn, ivf=False), LocalShards())
     exact_seconds = time.perf_counter() - started
     top_k = np.mean([len(set(a) & set(e)) / len(e) for a, e in zip(approx, exact)])
     return {"sample": len(rows), "top-1 vs exact": float(np.mean(approx[:, 0] == exact[:, 0])),

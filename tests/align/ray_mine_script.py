@@ -18,7 +18,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from align.cli import main  # noqa: E402
 from align.cluster import ray_session  # noqa: E402
-from align.knn import KnnConfig, RayExecutor, Shard, mutual_knn, write_vectors  # noqa: E402
+from align.knn import KnnConfig, RayShards, Shard, mutual_knn, write_vectors  # noqa: E402
 
 
 class DyingShard(Shard):
@@ -60,7 +60,7 @@ def main_script(result_path: str, work: str) -> None:
         tgt = write_vectors(work / "v" / "tgt.npy", [vecs[1]], 900)
         knn = KnnConfig(k=4, block=128, shards=3)
         local = mutual_knn(src, tgt, knn, work / "knn-local")
-        executor = RayExecutor(ray, shard=DyingShard)
+        executor = RayShards(ray, shard=DyingShard)
         remote = mutual_knn(src, tgt, knn, work / "knn-ray", executor)
         found["knn_equal"] = all(np.array_equal(a, b) for x, y in zip(local, remote) for a, b in zip(x, y))
         found["died"] = sorted(p.name for p in work.glob("died-*"))

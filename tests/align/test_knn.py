@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from align.knn import KnnConfig, LocalExecutor, VectorFile, mutual_knn, search, write_vectors
+from align.knn import KnnConfig, LocalShards, VectorFile, mutual_knn, search, write_vectors
 from align.mine import MineConfig, mine_vectors, mutual_rows
 
 DIM = 32
@@ -77,7 +77,7 @@ class _Killed(Exception):
     pass
 
 
-class _Counting(LocalExecutor):
+class _Counting(LocalShards):
     """Counts the (block, shard) searches it runs; ``die_after``: raise then, as a killed run."""
 
     def __init__(self, die_after: int | None = None) -> None:
