@@ -3,6 +3,7 @@ of documents in languages the embedding model covers)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections import Counter
@@ -117,6 +118,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align --batch pairs.tsv --out-dir aligned/ --ray   # on a Ray cluster
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
       align --mine kk_articles/ ru_articles/ -o mined.tsv --bitext-out mined/
+      align --mine kk_articles/ ru_articles/ --ray --ray-address head:6379 -o mined.tsv
     """
     from .encoders import load_encoder
     from .formats import write_alignment
@@ -155,13 +157,23 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
                                  max_total=max_bead)
     options = AlignOptions(src_lang=src_lang, tgt_lang=tgt_lang, presplit=presplit, mode=mode, config=config)
     if mine_corpus:
+        from .cachestore import default_cache_dir
         from .corpus import mine_folders
 
         encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
         options = model_options(encoder, options)
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say)
+        with contextlib.ExitStack() as stack:
+            executor = None
+            if ray:  # the k-NN shards run on Ray actors; embedding stays here
+                from .cluster import ray_session
+                from .knn import RayShards
+
+                executor = RayShards(stack.enter_context(ray_session(ray_address)))
+            alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say,
+                                     work_dir=None if no_cache else cache_dir or default_cache_dir(),
+                                     executor=executor)
         written = write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug,
                                   header=header)
         if bitext_out:

@@ -7,6 +7,9 @@ each bead also names the documents its sentences came from.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -73,11 +76,20 @@ def _dedupe(docs: list[list[str]]) -> list[list[str]]:
 
 
 def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = AlignOptions(), *,
-                 quiet: bool = False, warn: Callable[[str], None] = lambda m: None) -> Alignment:
+                 quiet: bool = False, warn: Callable[[str], None] = lambda m: None,
+                 work_dir: str | Path | None = None, executor=None) -> Alignment:
+    """Mine the documents of two folders. ``work_dir``: where the run folder of this job
+    (vectors and neighbour lists, named by the model, the sentences and the mining
+    settings) lives until the job succeeds, so a killed run resumes (None: a temporary
+    one); ``executor``: the k-NN executor (:class:`align.knn.RayShards` for ``--ray``)."""
     src_names, src_docs, src_lang = _read_side(src_path, options.src_lang, options, warn)
     tgt_names, tgt_docs, tgt_lang = _read_side(tgt_path, options.tgt_lang, options, warn)
     src_docs, tgt_docs = _dedupe(src_docs), _dedupe(tgt_docs)
-    pairs = mine_corpus(src_docs, tgt_docs, encoder, options.mine, progress=not quiet)
+    run_dir = Path(work_dir) / "mine" / run_key(encoder.name, src_docs, tgt_docs, options) if work_dir else None
+    pairs = mine_corpus(src_docs, tgt_docs, encoder, options.mine, progress=not quiet, run_dir=run_dir,
+                        executor=executor)
+    if run_dir is not None:  # done: the neighbour lists were only for resuming
+        shutil.rmtree(run_dir, ignore_errors=True)
     src_offsets = _offsets(src_docs)
     tgt_offsets = _offsets(tgt_docs)
     beads = tuple(
@@ -87,6 +99,16 @@ def mine_folders(src_path: str, tgt_path: str, encoder, options: AlignOptions = 
     return Alignment(tuple(s for d in src_docs for s in d), tuple(t for d in tgt_docs for t in d), beads,
                      SourceFacts(src_lang, documents=len(src_docs)), SourceFacts(tgt_lang, documents=len(tgt_docs)),
                      encoder.name, mode="mine-corpus")
+
+
+def run_key(model: str, src_docs: list[list[str]], tgt_docs: list[list[str]], options: AlignOptions) -> str:
+    """The name of a mining job's run folder: equal inputs and settings, equal name."""
+    digest = hashlib.blake2b(json.dumps([model, options.mine.k, options.mine.chunk]).encode("utf-8"), digest_size=10)
+    for side in (src_docs, tgt_docs):
+        for doc in side:  # one document at a time: a corpus is not serialised whole
+            digest.update(json.dumps(doc).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def _offsets(docs: list[list[str]]) -> list[int]:

@@ -45,8 +45,9 @@ confident scores. Here nothing is forced:
 
 Nearest neighbours come from an exact product for small inputs and from a
 faiss inner-product index beyond ``MineConfig.exact_cells``; corpus mining
-streams the embedding in chunks into faiss indexes and keeps only the ``k``
-best candidates per sentence, never an n x m matrix.
+streams the embedding in chunks into vector files and takes the ``k`` best
+candidates per sentence from the sharded search of :mod:`align.knn` (exact or
+IVF-PQ shards, in this process or on Ray actors), never an n x m matrix.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -647,37 +649,64 @@ def _supported(chain: Sequence[Bead], src_vecs, tgt_vecs, config: MineConfig, sr
 # ---------------------------------------------------------------- corpus mining
 
 def mine_corpus(src_texts: Sequence[Sequence[str]], tgt_texts: Sequence[Sequence[str]], encoder,
-                config: MineConfig = MineConfig(), progress: bool = False) -> list[MinedPair]:
+                config: MineConfig = MineConfig(), progress: bool = False, *, run_dir: str | Path | None = None,
+                executor=None, knn=None) -> list[MinedPair]:
     """Mine 1-1 pairs across two pools of documents (lists of sentences), as
     WikiMatrix/CCMatrix are built: mutual best matches by ratio margin over the
     whole pools, sorted by score, best first.
 
-    Memory: each side lives in one faiss flat index (4 * dim bytes a
-    sentence) plus ``2k`` candidates a sentence; texts are embedded and
-    searched ``config.chunk`` at a time.
+    Each side is embedded ``config.chunk`` sentences at a time into a vector file in
+    ``run_dir`` (a temporary folder when None); the ``k`` nearest neighbours both ways
+    come from :func:`align.knn.mutual_knn` (sharded; ``executor``: local or
+    :class:`align.knn.RayShards`; ``knn``: its :class:`align.knn.KnnConfig`, by default
+    exact, ``config.k`` neighbours, ``config.chunk`` queries a block), whose neighbour
+    lists in ``run_dir`` make a killed run resume. Memory: the shard being searched
+    (4 * dim bytes a sentence for exact search) plus ``2k`` candidates a sentence.
     """
+    import tempfile
+
     from tqdm import tqdm
+
+    from .knn import KnnConfig, write_vectors
 
     src_loc = _locations(src_texts)
     tgt_loc = _locations(tgt_texts)
     n, m = len(src_loc), len(tgt_loc)
     if n == 0 or m == 0:
         return []
-    with tqdm(total=2 * (n + m), unit="sent", desc="mining", disable=not progress, file=sys.stderr) as bar:
-        src_index = _stream_index(src_texts, src_loc, encoder, config.chunk, bar.update)
-        tgt_index = _stream_index(tgt_texts, tgt_loc, encoder, config.chunk, bar.update)
-        fwd = _stream_search(src_index, tgt_index, config, bar.update)
-        bwd = _stream_search(tgt_index, src_index, config, bar.update)
-    pooled = [[docs[d][s] for d, s in loc] for docs, loc in ((src_texts, src_loc), (tgt_texts, tgt_loc))]
-    cand = Candidates(fwd, bwd, n, m, config, *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
-    rows = cand.mutual()
-    rows = rows[np.argsort(-cand.score[rows], kind="stable")]
+    knn = knn or KnnConfig(k=config.k, block=config.chunk)
+    with tempfile.TemporaryDirectory(prefix="kkru-mine-") as scratch:
+        folder = Path(run_dir or scratch)
+        with tqdm(total=n + m, unit="sent", desc="embedding", disable=not progress, file=sys.stderr) as bar:
+            files = [write_vectors(folder / f"{side}.npy", _embedded(docs, loc, encoder, config.chunk, bar.update),
+                                   len(loc))
+                     for side, docs, loc in (("src", src_texts, src_loc), ("tgt", tgt_texts, tgt_loc))]
+        pooled = [[docs[d][s] for d, s in loc] for docs, loc in ((src_texts, src_loc), (tgt_texts, tgt_loc))]
+        cand = mine_vectors(*files, config, knn, folder, executor, progress,
+                            *([len(t) for t in side] for side in pooled), texts=tuple(pooled))
     pairs = []
-    for r in rows:
+    for r in mutual_rows(cand):
         (sd, ss), (td, ts) = src_loc[cand.src[r]], tgt_loc[cand.tgt[r]]
         pairs.append(MinedPair(int(sd), int(ss), int(td), int(ts), float(cand.score[r]),
                                src_texts[sd][ss], tgt_texts[td][ts]))
     return pairs
+
+
+def mine_vectors(src, tgt, config: MineConfig, knn, run_dir: str | Path, executor=None, progress: bool = False,
+                 src_lens=None, tgt_lens=None, texts=None) -> Candidates:
+    """The candidates of two vector files (:class:`align.knn.VectorFile`) from the sharded
+    k-NN search: what :func:`mine_corpus` mines (``evaluate bench mine-scale`` times the two
+    steps apart)."""
+    from .knn import mutual_knn
+
+    fwd, bwd = mutual_knn(src, tgt, knn, run_dir, executor, progress)
+    return Candidates(fwd, bwd, src.rows, tgt.rows, config, src_lens, tgt_lens, texts)
+
+
+def mutual_rows(cand: Candidates) -> np.ndarray:
+    """The mined candidate rows, best score first."""
+    rows = cand.mutual()
+    return rows[np.argsort(-cand.score[rows], kind="stable")]
 
 
 def _locations(docs: Sequence[Sequence[str]]) -> np.ndarray:
@@ -688,29 +717,10 @@ def _locations(docs: Sequence[Sequence[str]]) -> np.ndarray:
     return np.stack([doc, sent], axis=1)
 
 
-def _stream_index(docs: Sequence[Sequence[str]], loc: np.ndarray, encoder, chunk: int,
-                  advance: Callable[[int], object]):
-    """A faiss inner-product index of every sentence, embedded ``chunk`` at a time."""
-    import faiss
-
-    index = None
+def _embedded(docs: Sequence[Sequence[str]], loc: np.ndarray, encoder, chunk: int,
+              advance: Callable[[int], object]):
+    """Every sentence's vector, ``chunk`` sentences at a time."""
     for start in range(0, len(loc), chunk):
         texts = [docs[d][s] for d, s in loc[start:start + chunk]]
-        vecs = np.ascontiguousarray(encoder.encode(texts), dtype=np.float32)
-        if index is None:
-            index = faiss.IndexFlatIP(vecs.shape[1])
-        index.add(vecs)
+        yield np.asarray(encoder.encode(texts), dtype=np.float32)
         advance(len(texts))
-    return index
-
-
-def _stream_search(queries, base, config: MineConfig, advance: Callable[[int], object]):
-    """k nearest neighbours in ``base`` of every vector stored in ``queries``, chunk by chunk."""
-    k = min(config.k, base.ntotal)
-    sims = np.empty((queries.ntotal, k), np.float32)
-    ids = np.empty((queries.ntotal, k), np.int64)
-    for start in range(0, queries.ntotal, config.chunk):
-        size = min(config.chunk, queries.ntotal - start)
-        sims[start:start + size], ids[start:start + size] = base.search(queries.reconstruct_n(start, size), k)
-        advance(size)
-    return sims, ids

