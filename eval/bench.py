@@ -553,13 +553,16 @@ def _run_split(job: Job) -> list[Measured]:
 
 def _ray_row(bench, run, label: str, scores: dict, settings: str) -> Measured:
     """One timed batch as a row: quality = steady-state pairs/s, sent/s = steady state,
-    load s = start-up."""
+    load s = start-up; CPU s/pair (all of the run's processes, steady state) holds when
+    other jobs share the machine, pairs/s does not: ``load`` (the mean 1-minute load
+    average, this run's own included) says how busy the machine was."""
     r = run.rate
     blas = run.threads.get("blas") or run.threads.get("openmp") or 0
     pairs = bench.pair_set
     return Measured(label, "pairs/s", r.pairs_per_s,
                     {"sent/s": r.sentences_per_s, "start-up s": r.startup_s, "total s": r.total_s,
-                     "workers": run.workers, "threads/worker": int(blas), **scores},
+                     "workers": run.workers, "threads/worker": int(blas), "CPU s/pair": r.cpu_s_per_pair,
+                     "load": r.load, **scores},
                     r.steady_sentences, 0, r.steady_s, r.startup_s, "cpu", settings,
                     f"ntrex-pairs:{pairs.pairs}pairs:{pairs.sentences}sent:{pairs.unique}unique:seed{bench.seed}")
 
@@ -610,19 +613,28 @@ def _run_ray_overhead(job: Job) -> list[Measured]:
 
 
 def _run_ray_scaling(job: Job) -> list[Measured]:
-    """Per-worker throughput with 1 and ``workers`` Ray workers here (cold, then cached),
+    """Per-worker throughput of the single-process path on one thread and of 1 and
+    ``workers`` Ray workers here (cold, then cached),
     the same job on a simulated multi-node cluster, the driver's tasks/s on no-op tasks
     at the window sizes of 2..512 workers, bytes per pair, and from those the projected
     throughput of 8, 64 and 512 workers (see :func:`eval.bench_ray.project`)."""
     import pickle
 
+    from threadpoolctl import threadpool_limits
+
     from align.cluster import RayExecutor
+    from align.jobs import LocalExecutor
     from eval import bench_ray as rb
 
     s = job.config(RaySettings)
     bench = rb.Bench(job.data_dir, job.limit or 200, s.chunk, job.seed, job.model.name)
     rows = []
     try:
+        # The single-process path on one thread: what one Ray worker (OMP_NUM_THREADS=1) is compared with.
+        run = bench.run("local1", "cold", lambda: (LocalExecutor(), 1), session=lambda: threadpool_limits(1))
+        rows.append(_ray_row(bench, run, "local 1 thread cold", {"pairs/s/worker": run.rate.pairs_per_s,
+                                                                 "failed": run.failed},
+                             f"chunk={s.chunk},workers=1,1 thread,cache=cold"))
         per_worker = {}
         runs = {}
         for workers, cache in ((1, "cold"), (s.workers, "cold"), (s.workers, "cached")):
@@ -781,6 +793,8 @@ def run_job(suite_name: str, job: Job) -> list[Row] | str:
         return str(exc)
     peak = peak_rss_mb()
     cache = f"|cache:{'off' if job.cold else job.cache_dir or 'default'}" if KINDS[suite.kind] == "embedding" else ""
+    if suite.kind == "cluster":  # its own cache folders, cold then cached: the row's settings say which
+        cache = ""
     versions = {lib: _version(lib) for lib in LIBRARIES}
     libs = "|".join(f"{lib}:{versions[lib]}" for lib in SIGNATURE_LIBRARIES[suite.kind] if versions[lib])
     rows = []

@@ -88,6 +88,38 @@ class ChunkDone:
     sentences: int  # both sides, of the chunk's finished pairs
     task_bytes: int  # the chunk as pickled for a remote worker
     row_bytes: int  # its rows as pickled on the way back
+    cpu: float = 0.0  # CPU seconds of this process and its descendants (Ray's workers, raylet) so far
+    load: float = 0.0  # the machine's 1-minute load average
+
+
+def tree_cpu_seconds(root: int | None = None) -> float:
+    """CPU seconds (user + system) of process ``root`` (default: this one) and every
+    process below it, from /proc: Ray's workers and raylet are the driver's descendants on
+    a local Ray. CPU time per pair does not change when other jobs share the machine;
+    wall time does."""
+    root = root or os.getpid()
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += cpu.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return total
 
 
 @dataclass
@@ -97,13 +129,15 @@ class Clocked:
 
     inner: object
     started: float = field(default_factory=time.perf_counter)
+    cpu_started: float = field(default_factory=tree_cpu_seconds)
     done: list[ChunkDone] = field(default_factory=list)
 
     def map(self, job, chunks, warn):
         for chunk, rows in self.inner.map(job, chunks, warn):
             sentences = sum((r.get("src_sentences") or 0) + (r.get("tgt_sentences") or 0) for r in rows)
             self.done.append(ChunkDone(time.perf_counter() - self.started, len(chunk), sentences,
-                                       len(pickle.dumps(chunk)), len(pickle.dumps(rows))))
+                                       len(pickle.dumps(chunk)), len(pickle.dumps(rows)),
+                                       tree_cpu_seconds() - self.cpu_started, os.getloadavg()[0]))
             yield chunk, rows
 
 
@@ -117,6 +151,12 @@ class Rate:
     steady_sentences: int
     total_s: float
     pairs: int
+    steady_cpu_s: float = 0.0  # CPU seconds the run's processes spent in steady state
+    load: float = 0.0  # the machine's mean 1-minute load average in steady state (this run's own included)
+
+    @property
+    def cpu_s_per_pair(self) -> float:
+        return self.steady_cpu_s / self.steady_pairs if self.steady_pairs else 0.0
 
     @property
     def pairs_per_s(self) -> float:
@@ -138,7 +178,8 @@ def steady_rate(done: Sequence[ChunkDone], workers: int) -> Rate:
     k = min(max(workers, 1), len(done)) - 1
     after = done[k + 1:]
     return Rate(done[k].at, done[-1].at - done[k].at, sum(d.pairs for d in after), sum(d.sentences for d in after),
-                done[-1].at, sum(d.pairs for d in done))
+                done[-1].at, sum(d.pairs for d in done), done[-1].cpu - done[k].cpu,
+                sum(d.load for d in after) / len(after) if after else 0.0)
 
 
 # ------------------------------------------------------------------ projection
@@ -325,10 +366,10 @@ class Bench:
             shutil.rmtree(cache_dir, ignore_errors=True)
         job = self.job(out, cache_dir)
         pairs = self.pair_set
-        clock_started = time.perf_counter()
+        clock_started, cpu_started = time.perf_counter(), tree_cpu_seconds()
         with (session() if session else contextlib.nullcontext()) as ray:
             executor, workers = executor_for()
-            clocked = Clocked(executor, started=clock_started)
+            clocked = Clocked(executor, started=clock_started, cpu_started=cpu_started)
             summary = run_batch(job, str(pairs.listing), clocked, chunk=self.chunk, quiet=True)
             seen = threads(ray) if threads else threads_here()
         done = clocked.done
