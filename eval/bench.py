@@ -581,10 +581,10 @@ def _run_ray_overhead(job: Job) -> list[Measured]:
     w = s.workers
     cpus = 0.9  # per Ray Data actor: fractional, so the pool stays below the cluster's CPUs (ray#44687)
     systems = {
-        "local": dict(executor_for=lambda: (LocalExecutor(), 1)),
-        "ray": dict(executor_for=lambda: (RayExecutor(), w), session=lambda: rb.ray_start(w),
+        "local": dict(executor_for=lambda job: (LocalExecutor(), 1)),
+        "ray": dict(executor_for=lambda job: (RayExecutor(), w), session=lambda: rb.ray_start(w),
                     threads=lambda ray: rb.ray_threads(ray, 1.0, w)),
-        "ray-data": dict(executor_for=lambda: (rb.RayDataExecutor(w, cpus), w), session=lambda: rb.ray_start(w),
+        "ray-data": dict(executor_for=lambda job: (rb.RayDataExecutor(w, cpus), w), session=lambda: rb.ray_start(w),
                          threads=lambda ray: rb.data_threads(ray, cpus, w)),
     }
     if not s.data:
@@ -617,13 +617,11 @@ def _run_ray_scaling(job: Job) -> list[Measured]:
     ``workers`` Ray workers here (cold, then cached),
     the same job on a simulated multi-node cluster, the driver's tasks/s on no-op tasks
     at the window sizes of 2..512 workers, bytes per pair, and from those the projected
-    throughput of 8, 64 and 512 workers (see :func:`eval.bench_ray.project`)."""
+    throughput of 8, 64 and 512 workers (see :func:`eval.bench_ray.project`), each worker
+    a core of its own doing a pair in the CPU seconds measured here."""
     import pickle
 
-    from threadpoolctl import threadpool_limits
-
     from align.cluster import RayExecutor
-    from align.jobs import LocalExecutor
     from eval import bench_ray as rb
 
     s = job.config(RaySettings)
@@ -631,14 +629,14 @@ def _run_ray_scaling(job: Job) -> list[Measured]:
     rows = []
     try:
         # The single-process path on one thread: what one Ray worker (OMP_NUM_THREADS=1) is compared with.
-        run = bench.run("local1", "cold", lambda: (LocalExecutor(), 1), session=lambda: threadpool_limits(1))
+        run = bench.run("local1", "cold", rb.one_thread_local)
         rows.append(_ray_row(bench, run, "local 1 thread cold", {"pairs/s/worker": run.rate.pairs_per_s,
                                                                  "failed": run.failed},
                              f"chunk={s.chunk},workers=1,1 thread,cache=cold"))
         per_worker = {}
         runs = {}
         for workers, cache in ((1, "cold"), (s.workers, "cold"), (s.workers, "cached")):
-            run = bench.run(f"ray{workers}", cache, lambda w=workers: (RayExecutor(), w),
+            run = bench.run(f"ray{workers}", cache, lambda job, w=workers: (RayExecutor(), w),
                             session=lambda w=workers: rb.ray_start(w),
                             threads=lambda ray, w=workers: rb.ray_threads(ray, 1.0, w))
             runs[(workers, cache)] = run
@@ -647,7 +645,7 @@ def _run_ray_scaling(job: Job) -> list[Measured]:
                                  {"pairs/s/worker": per_worker[(workers, cache)], "failed": run.failed},
                                  f"chunk={s.chunk},workers={workers},1 CPU/worker,cache={cache}"))
         nodes = s.workers
-        sim = bench.run("simulated", "cached", lambda: (RayExecutor(), nodes), cache_name=f"ray{s.workers}",
+        sim = bench.run("simulated", "cached", lambda job: (RayExecutor(), nodes), cache_name=f"ray{s.workers}",
                         session=rb.simulated_cluster(nodes, 1), threads=lambda ray: rb.ray_threads(ray, 1.0, nodes))
         reference = runs[(s.workers, "cached")]
         rows.append(_ray_row(bench, sim, f"simulated {nodes}-node cluster cached",
@@ -674,14 +672,16 @@ def _run_ray_scaling(job: Job) -> list[Measured]:
                              f"{s.creates_per_s}creates/s", f"ntrex-pairs:{bench.pair_set.pairs}pairs"))
 
         for cache in ("cold", "cached"):
-            rate = per_worker[(s.workers, cache)]
+            # A worker with a core of its own: CPU time per pair, not wall time (other jobs share this machine).
+            rate = 1 / runs[(s.workers, cache)].rate.cpu_s_per_pair
             for workers in (8, 64, 512):
                 p = rb.project(workers, rate, driver[workers], s.chunk, storage)
                 rows.append(Measured(
                     f"projection {workers} workers {cache} (limit: {p.limit})", "pairs/s", p.pairs_per_s,
                     {"by workers": p.by_workers, "by driver": p.by_driver, "by storage": p.by_storage,
                      "pairs/s/worker": rate}, 0, 0, 0.0, 0.0, "cpu",
-                    f"chunk={s.chunk},per-worker rate of {s.workers} workers here,driver window {2 * workers}",
+                    f"chunk={s.chunk},per worker 1/(CPU s per pair) of {s.workers} workers here,"
+                    f"driver window {2 * workers}",
                     f"ntrex-pairs:{bench.pair_set.pairs}pairs"))
     finally:
         bench.close()

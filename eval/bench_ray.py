@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from align.jobs import ResumeKey, Task, chunked, run_jobs
+from align.jobs import ResumeKey, Task, chunked
 
 # ------------------------------------------------------------------ pairs
 
@@ -294,8 +294,22 @@ def threads_here() -> dict[str, object]:
     """What this process computes with: OMP_NUM_THREADS and the BLAS/OpenMP pools' sizes."""
     from threadpoolctl import threadpool_info
 
-    pools = {p["user_api"]: p["num_threads"] for p in threadpool_info()}
+    pools: dict[str, int] = {}
+    for pool in threadpool_info():  # several libraries of one kind: the largest pool
+        pools[pool["user_api"]] = max(pools.get(pool["user_api"], 0), pool["num_threads"])
     return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), **pools}
+
+
+def one_thread_local(job) -> tuple[object, int]:
+    """The single-process path held to one thread, like a Ray worker of one CPU: the
+    model loads first (threadpoolctl limits only the libraries already loaded)."""
+    from threadpoolctl import threadpool_limits
+
+    from align.jobs import LocalExecutor
+
+    worker = job.open()
+    threadpool_limits(1)  # for the rest of this (benchmark) process
+    return LocalExecutor(worker), 1
 
 
 # ------------------------------------------------------------------ runs
@@ -348,10 +362,11 @@ class Bench:
                                  model_name=encoder.name)
         return dataclasses.replace(self._job, out_dir=str(out), cache_dir=str(cache))
 
-    def run(self, system: str, cache: str, executor_for: Callable[[], tuple[object, int]], *,
+    def run(self, system: str, cache: str, executor_for: Callable[[object], tuple[object, int]], *,
             session: Callable | None = None, threads: Callable[[object], dict] | None = None,
             cache_name: str | None = None) -> Run:
-        """One batch into a fresh out folder; ``cache`` "cold" empties the system's cache
+        """One batch into a fresh out folder through the executor ``executor_for(job)``
+        gives (with its number of workers); ``cache`` "cold" empties the system's cache
         folder first. ``session``: a context manager around the run (a Ray start, timed
         as start-up); ``threads``: what a worker computes with, asked after the run;
         ``cache_name``: another system's cache folder (default: this system's own)."""
@@ -368,7 +383,7 @@ class Bench:
         pairs = self.pair_set
         clock_started, cpu_started = time.perf_counter(), tree_cpu_seconds()
         with (session() if session else contextlib.nullcontext()) as ray:
-            executor, workers = executor_for()
+            executor, workers = executor_for(job)
             clocked = Clocked(executor, started=clock_started, cpu_started=cpu_started)
             summary = run_batch(job, str(pairs.listing), clocked, chunk=self.chunk, quiet=True)
             seen = threads(ray) if threads else threads_here()
