@@ -302,11 +302,16 @@ def threads_here() -> dict[str, object]:
 
 def one_thread_local(job) -> tuple[object, int]:
     """The single-process path held to one thread, like a Ray worker of one CPU: the
-    model loads first (threadpoolctl limits only the libraries already loaded)."""
+    model and faiss (its own OpenMP and BLAS) load first, as threadpoolctl limits only
+    the libraries already loaded."""
     from threadpoolctl import threadpool_limits
 
     from align.jobs import LocalExecutor
 
+    try:
+        import faiss  # noqa: F401 (the neighbour search's thread pools)
+    except ImportError:
+        pass
     worker = job.open()
     threadpool_limits(1)  # for the rest of this (benchmark) process
     return LocalExecutor(worker), 1
