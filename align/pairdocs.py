@@ -218,7 +218,8 @@ def document_vector(vecs: np.ndarray, weights: np.ndarray, config: PairConfig) -
         v = weights @ vecs
     else:
         n = len(weights)
-        pos = (np.arange(n) + 0.5) / max(n, 1)
+        content = np.cumsum(weights > 0) - (weights > 0) * 0.5  # positions among content sentences
+        pos = content / max(content[-1] + 0.5, 1) if n else content
         centres = (np.arange(config.bins) + 0.5) / config.bins
         spread = np.exp(-((pos[:, None] - centres[None, :]) ** 2) * (2 * config.bins ** 2)) * weights[:, None]
         v = (spread.T @ vecs).reshape(-1) if n else np.zeros(dim * config.bins, np.float32)
@@ -348,10 +349,12 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
     judged: dict[tuple[int, int], str] = {}
 
     def verdict(i: int, j: int) -> str:
-        if (i, j) not in judged:
-            a, b = src.sentences(i), tgt.sentences(j)
-            judged[i, j] = judge_pair(src.docs[i].sentences, tgt.docs[j].sentences, a[0], b[0], encoder,
-                                      options).verdict.label
+        if (i, j) not in judged:  # on the content: boilerplate would pair any two pages of the site
+            (a, wa), (b, wb) = src.sentences(i), tgt.sentences(j)
+            keep_a, keep_b = np.flatnonzero(wa > 0), np.flatnonzero(wb > 0)
+            judged[i, j] = judge_pair([src.docs[i].sentences[k] for k in keep_a],
+                                      [tgt.docs[j].sentences[k] for k in keep_b],
+                                      a[keep_a], b[keep_b], encoder, options).verdict.label
         return judged[i, j]
 
     match = _hungarian if config.matching == "hungarian" else _greedy

@@ -8,7 +8,7 @@ articles (grouped by URL), each a Kazakh and a Russian file, except that
 * some have only one side (``held``: 10% of NTREX each way; 15% of FLORES articles whose
   topic has other articles, so the remaining side is a same-topic distractor);
 * 10 NTREX documents are *comparable* pairs: the Russian side keeps a random half of its
-  sentences, shuffled, plus as many from another document;
+  sentences, shuffled, plus as many from another document (one of 10 in neither folder);
 * Kazakh-only filler: WMT19 newstest2019.kk in chunks of 15 lines;
 * near-duplicates: 8 Kazakh files copied with a sentence dropped and another footer;
 * boilerplate: half the pages (per side) carry the site's menu line and footer, and 3 pages per
@@ -82,11 +82,14 @@ def build(data_dir: str | Path, out: str | Path, seed: int = 13) -> Bench:
     held_kk = set(order[:12])
     held_ru = set(order[12:24])
     comparable = list(order[24:34])
+    material = list(order[34:44])  # in neither folder: what the comparable pairs' other half comes from
     for n, doc in enumerate(nt):
+        if n in material:
+            continue
         if n not in held_ru:
             kk_docs.append((f"n{n}", doc.kk, "ntrex"))
         if n in comparable:
-            other = nt[comparable[(comparable.index(n) + 1) % len(comparable)]]
+            other = nt[material[comparable.index(n)]]
             keep = sorted(rng.choice(len(doc.ru), max(1, len(doc.ru) // 2), replace=False))
             extra = list(rng.choice(len(other.ru), min(len(other.ru), len(keep)), replace=False))
             lines = [doc.ru[i] for i in keep] + [other.ru[i] for i in extra]
