@@ -119,7 +119,7 @@ def read_folder(folder: str, side: str, lang: str | None, options: AlignOptions,
             docs.append(DocText(str(file), tuple(sentences)))
         except ToolkitError as exc:
             warn(f"skipped {exc}")
-            failed.append(Unpaired(str(file), side, f"unreadable: {exc}"))
+            failed.append(Unpaired(str(file), side, f"unreadable: {getattr(exc, 'problem', exc)}"))
     return docs, failed
 
 
@@ -467,3 +467,58 @@ def format_unpaired(result: PairingResult) -> str:
 
 __all__ = ["PairConfig", "DocText", "DocPair", "Unpaired", "PairingResult", "pair_documents", "read_folder",
            "read_urls", "url_key", "format_pairs", "format_unpaired"]
+
+
+def pair_folders(src_dir: str, tgt_dir: str, encoder, options: AlignOptions, config: PairConfig = PairConfig(),
+                 urls_file: str | None = None, warn: Callable[[str], None] = lambda m: None,
+                 quiet: bool = True) -> PairingResult:
+    """Read both folders (files that cannot be read are listed unpaired, never fatal) and
+    pair their documents (``align --pair-docs``)."""
+    from .cliutil import progress
+
+    for folder in (src_dir, tgt_dir):
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise InputError(folder, "is not a folder (--pair-docs takes two folders)")
+    urls = read_urls(urls_file) if urls_file else None
+    src, src_failed = read_folder(src_dir, "src", options.src_lang or "kk", options, warn)
+    tgt, tgt_failed = read_folder(tgt_dir, "tgt", options.tgt_lang or "ru", options, warn)
+    with progress(total=len(src) + len(tgt), desc="embedding", unit="doc", quiet=quiet) as bar:
+        result = pair_documents(src, tgt, encoder, config, options, urls, progress=bar)
+    result.unpaired += src_failed + tgt_failed
+    return result
+
+
+def pair_docs_command(folders: Sequence[str], output: str | None, out_dir: str | None, urls_file: str | None,
+                      unpaired_file: str | None, model: str, device: str, no_cache: bool, cache_dir: str | None,
+                      options: AlignOptions, quiet: bool, warn: Callable[[str], None]) -> str | None:
+    """``align --pair-docs``: pair the two folders and write the list (``-o``, stdout, or
+    ``out_dir``/pairs.tsv) and the unpaired documents (``unpaired_file``, else with
+    ``out_dir`` ``out_dir``/unpaired.tsv); the list's path when ``out_dir``
+    asks for the batch alignment to follow, else None."""
+    import sys
+
+    from .cliutil import info
+    from .encoders import load_encoder
+    from .formats import write_atomic
+
+    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=warn)
+    options = model_options(encoder, options)
+    result = pair_folders(folders[0], folders[1], encoder, options, urls_file=urls_file, warn=warn, quiet=quiet)
+    listing = format_pairs(result)
+    target = str(Path(out_dir) / "pairs.tsv") if out_dir else output
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(target), listing)
+    else:
+        sys.stdout.write(listing)
+    if unpaired_file or out_dir:
+        write_atomic(Path(unpaired_file or Path(out_dir) / "unpaired.tsv"), format_unpaired(result))
+    kinds = Counter(p.verdict for p in result.pairs)
+    reasons = Counter(u.reason.split(":")[0] for u in result.unpaired)
+    info(f"{len(result.pairs)} pairs ({', '.join(f'{k} {n}' for k, n in kinds.items()) or 'none'}); "
+         f"{len(result.unpaired)} documents unpaired ({', '.join(f'{k} {n}' for k, n in reasons.items()) or 'none'}); "
+         f"{result.candidates} candidate pairs scored, {result.judged} verdicts", quiet)
+    if out_dir and not result.pairs:
+        info("no pairs to align", quiet)
+        return None
+    return target if out_dir else None
