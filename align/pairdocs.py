@@ -143,7 +143,7 @@ def url_key(url: str) -> str:
         segment = re.sub(r"\.(?:s?html?|php|aspx?|txt|jsp)$", "", segment, flags=re.I)
         segments.append(_MARKER_AFFIX.sub("", segment.lower()))
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() not in _LANG_PARAMS))
-    return "/".join([host, *segments]) + (f"?{query}" if query else "")
+    return "/".join(filter(None, [host, *segments])) + (f"?{query}" if query else "")
 
 
 def read_urls(path: str) -> dict[str, str]:
