@@ -118,7 +118,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences without a
     counterpart); other pairs are mined for the sentence pairs with strong
     evidence, in any order. Every bead has a score between 0 and 1.
-    With --batch, each line of LIST is a pair: KK_PATH<TAB>RU_PATH.
+    With --batch, each line of LIST is a pair: KK_PATH<TAB>RU_PATH (further
+    columns, such as --pair-docs' score and verdict, are ignored).
 
     \b
     Examples:

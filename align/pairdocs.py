@@ -14,7 +14,8 @@ Cheap candidates first, the toolkit's verdict on the few that can win, one partn
 3. every candidate is scored by BiMax (the weighted mean of the row maxima and of the
    column maxima of the sentence similarity matrix);
 4. one partner each: candidates in BiMax order (plus ``url_bonus`` where URLs agree),
-   each judged by the alignment verdict (:func:`align.pipeline.judge_pair`) when both
+   each judged by the alignment verdict on the content sentences (its first stage,
+   :func:`align.pipeline.judge_pair`; ``second_stage`` adds the path check) when both
    documents are still free; ``parallel`` pairs are taken first, ``comparable`` ones in a
    second pass, ``unrelated`` never; a document gets at most ``rescore`` verdicts. Or,
    ``matching=hungarian``, the verdict on each document's ``rescore`` best candidates
@@ -54,7 +55,11 @@ class PairConfig:
     boilerplate_docs: int = 3  # a sentence in this many documents of a folder has no weight
     min_score: float = 0.0  # least BiMax of a proposed pair
     url_bonus: float = 0.1  # added to BiMax where URL (or file-name) keys agree
+    names: bool = True  # file names are evidence too, for documents without a URL
+    second_stage: bool = False  # the verdict's second stage (a comparable pair's monotonic path: embeds merged
+    # sentences, 50x the cost cold; same pairs on the benchmark; --out-dir's alignment asks it anyway)
     chunk: int = 2000  # documents embedded per encoder call
+    exact_up_to: int = 50_000  # exact nearest-document search up to this many documents, then faiss IVF
 
 
 @dataclass(frozen=True)
@@ -256,20 +261,34 @@ def embed_side(docs: Sequence[DocText], encoder, config: PairConfig, progress=No
 # ------------------------------------------------------------------ candidates and scores
 
 
-def nearest(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` inner products of each query row in ``base`` (faiss, exact)."""
+def nearest(query: np.ndarray, base: np.ndarray, k: int, exact_up_to: int = 50_000,
+            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` inner products of each query row in ``base``: exact (faiss flat) up to
+    ``exact_up_to`` documents, whose cost grows with the square of the folders (100,000
+    per side: 6 minutes on 2 cores); beyond, an inverted-file index (4 sqrt(n) k-means
+    cells, 16 probed), near-linear."""
     import faiss
 
-    index = faiss.IndexFlatIP(base.shape[1])
-    index.add(np.ascontiguousarray(base, dtype=np.float32))
-    return index.search(np.ascontiguousarray(query, dtype=np.float32), min(k, len(base)))
+    base = np.ascontiguousarray(base, dtype=np.float32)
+    query = np.ascontiguousarray(query, dtype=np.float32)
+    dim = base.shape[1]
+    if len(base) <= exact_up_to:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        cells = int(4 * np.sqrt(len(base)))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(seed).choice(len(base), min(len(base), 40 * cells), replace=False)
+        index.train(base[np.sort(sample)])
+        index.nprobe = 16
+    index.add(base)
+    return index.search(query, min(k, len(base)))
 
 
 def candidate_pairs(src: Side, tgt: Side, config: PairConfig,
                     url_pairs: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """(src, tgt) index pairs: the ``k`` nearest documents each way, and the URL pairs."""
-    _, fwd = nearest(src.doc_vectors, tgt.doc_vectors, config.k)
-    _, bwd = nearest(tgt.doc_vectors, src.doc_vectors, config.k)
+    _, fwd = nearest(src.doc_vectors, tgt.doc_vectors, config.k, config.exact_up_to)
+    _, bwd = nearest(tgt.doc_vectors, src.doc_vectors, config.k, config.exact_up_to)
     n, m = len(src.docs), len(tgt.docs)
     pairs = [np.stack([np.repeat(np.arange(n), fwd.shape[1]), fwd.reshape(-1)], 1),
              np.stack([bwd.reshape(-1), np.repeat(np.arange(m), bwd.shape[1])], 1)]
@@ -289,13 +308,15 @@ def bimax(a: np.ndarray, wa: np.ndarray, b: np.ndarray, wb: np.ndarray) -> float
     return float(0.5 * (wa @ sim.max(1) / wa_sum + wb @ sim.max(0) / wb_sum))
 
 
-def url_matches(src: Sequence[DocText], tgt: Sequence[DocText], urls: Mapping[str, str]) -> list[tuple[int, int]]:
-    """Pairs whose language-stripped URL keys agree (a key held by one document per side
-    only: a key shared within a folder says nothing)."""
+def url_matches(src: Sequence[DocText], tgt: Sequence[DocText], urls: Mapping[str, str],
+                names: bool = True) -> list[tuple[int, int]]:
+    """Pairs whose language-stripped URL keys agree, or (``names``, for a document without a
+    URL) file names (``news_17_kaz.html`` and ``news_17_rus.html``); a key held by more
+    than one document of a folder says nothing."""
     def keys(docs):
         out: dict[str, list[int]] = {}
         for i, doc in enumerate(docs):
-            url = urls.get(str(Path(doc.path).resolve()))
+            url = urls.get(str(Path(doc.path).resolve())) or (Path(doc.path).name if names else None)
             if url:
                 out.setdefault(url_key(url), []).append(i)
         return out
@@ -327,7 +348,7 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
         return PairingResult([], unpaired, seconds=seconds)
 
     started = time.perf_counter()
-    by_url = set(url_matches(src.docs, tgt.docs, urls)) if urls else set()
+    by_url = set(url_matches(src.docs, tgt.docs, urls or {}, config.names))
     pairs = candidate_pairs(src, tgt, config, sorted(by_url))
     seconds["candidates"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -354,7 +375,8 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
             keep_a, keep_b = np.flatnonzero(wa > 0), np.flatnonzero(wb > 0)
             judged[i, j] = judge_pair([src.docs[i].sentences[k] for k in keep_a],
                                       [tgt.docs[j].sentences[k] for k in keep_b],
-                                      a[keep_a], b[keep_b], encoder, options).verdict.label
+                                      a[keep_a], b[keep_b], encoder, options,
+                                      config.second_stage).verdict.label
         return judged[i, j]
 
     match = _hungarian if config.matching == "hungarian" else _greedy

