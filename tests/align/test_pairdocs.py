@@ -238,3 +238,20 @@ def test_evaluate_pairs_command(tmp_path):
     result = CliRunner().invoke(evaluate, ["pairs", "--gold", str(gold), "--pred", str(pred)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("P 1.0000  R 0.5000  F1 0.6667")
+
+
+def test_nearest_documents_approximate_beyond_the_exact_limit():
+    """The inverted-file index (large folders) finds what the exact search finds on
+    well-separated documents."""
+    import numpy as np
+
+    from align.pairdocs import nearest
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(2000, 32)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    query = base[:300] + 0.05 * rng.normal(size=(300, 32)).astype(np.float32)
+    _, exact = nearest(query, base, 3)
+    _, approx = nearest(query, base, 3, exact_up_to=1000)
+    assert (exact[:, 0] == np.arange(300)).all()
+    assert (approx[:, 0] == exact[:, 0]).mean() >= 0.97
