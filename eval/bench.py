@@ -10,7 +10,8 @@ classes ``--set`` may name, and a runner that calls the benchmark code of
 every suite prints, saves and plots the same way. Suite names read
 ``TASK-DATA``: ``align-`` (the monotonic aligner, ``--mode parallel``),
 ``align-auto-`` (the align command's pipeline, ``--mode auto`` and parallel),
-``mine-``, ``retrieval-``, ``translate-``, ``split-``, ``speed-``.
+``mine-``, ``retrieval-``, ``pairdocs-`` (finding the document pairs of two folders),
+``translate-``, ``split-``, ``speed-``.
 
 Model configurations (``--models``), one per value:
 
@@ -238,7 +239,7 @@ class SpeedSettings:
 @dataclass(frozen=True)
 class Suite:
     name: str
-    kind: str  # align | mine | retrieval | translate | split | speed
+    kind: str  # align | mine | retrieval | pair | translate | split | speed
     about: str
     needs: tuple[str, ...]  # paths under the data directory that must exist
     source: str  # where to get the data

@@ -60,8 +60,8 @@ def _flores_articles(data_dir: Path):
     arts: dict[str, list[int]] = {}
     for n, row in enumerate(meta):
         arts.setdefault(row[0], []).append(n)
-    return [(meta[lines[0]][2], [text["kk"][i] for i in lines], [text["ru"][i] for i in lines])
-            for lines in arts.values()]
+    return [(meta[lines[0]][2] if len(meta[lines[0]]) > 2 else "", [text["kk"][i] for i in lines],
+             [text["ru"][i] for i in lines]) for lines in arts.values()]
 
 
 def build(data_dir: str | Path, out: str | Path, seed: int = 13) -> Bench:
