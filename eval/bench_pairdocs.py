@@ -37,7 +37,8 @@ from eval.metrics.pairs import GoldPair, PairScore, Predicted, score_pairs
 
 KK_MENU = "Басты бет | Жаңалықтар | Байланыс | Сайт картасы"
 RU_MENU = "Главная | Новости | Контакты | Карта сайта"
-KK_FOOTERS = ("© 2024 Ақпарат агенттігі. Барлық құқықтар қорғалған.", "Материалды көшіріп басу кезінде сілтеме міндетті.")
+KK_FOOTERS = ("© 2024 Ақпарат агенттігі. Барлық құқықтар қорғалған.",
+              "Материалды көшіріп басу кезінде сілтеме міндетті.")
 RU_FOOTERS = ("© 2024 Информационное агентство. Все права защищены.", "При перепечатке материалов ссылка обязательна.")
 
 
@@ -164,7 +165,8 @@ def build(data_dir: str | Path, out: str | Path, seed: int = 13) -> Bench:
         urls[str(ru_paths[doc_id].resolve())] = f"{site}/ru/article/{next(ids)}"
     for n, doc_id in enumerate(unpaired_kk):
         if n < 5 and n < len(unpaired_ru):  # an id reused across sections: contradicting evidence
-            urls[str(kk_paths[doc_id].resolve())] = urls[str(ru_paths[unpaired_ru[n]].resolve())].replace("/ru/", "/kk/")
+            taken = urls[str(ru_paths[unpaired_ru[n]].resolve())]
+            urls[str(kk_paths[doc_id].resolve())] = taken.replace("/ru/", "/kk/")
         else:
             urls[str(kk_paths[doc_id].resolve())] = f"{site}/kk/article/{next(ids)}"
     (out / "gold.tsv").write_text("".join(f"{g.src}\t{g.tgt}\t{g.kind}\n" for g in gold), encoding="utf-8")

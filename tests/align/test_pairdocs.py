@@ -206,8 +206,9 @@ def test_html_page_read_as_its_main_text(tmp_path):
     from align.text import read_document
 
     page = tmp_path / "p.htm"
-    page.write_text(_html("Заголовок", ["Первый абзац статьи о выборах, в котором рассказывается о ходе голосования в регионах.",
-                                          "Второй абзац, где приводятся данные избирательной комиссии и мнения наблюдателей."]), encoding="utf-8")
+    paragraphs = ["Первый абзац статьи о выборах, в котором рассказывается о ходе голосования в регионах.",
+                  "Второй абзац, где приводятся данные избирательной комиссии и мнения наблюдателей."]
+    page.write_text(_html("Заголовок", paragraphs), encoding="utf-8")
     text = read_document(str(page)).text
     assert text.startswith("Заголовок\nПервый абзац статьи о выборах,") and text.endswith("наблюдателей.")
     assert "<p>" not in text and "Menu" not in text and "© 2024" not in text
