@@ -32,7 +32,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
@@ -77,6 +77,16 @@ class DocPair:
     score: float  # BiMax of the two documents' sentence vectors (boilerplate weighted)
     verdict: str  # parallel or comparable
     url_agrees: bool = False
+
+
+class Candidate(NamedTuple):
+    """A candidate pair: ``rank`` orders the matching (BiMax ``score``, plus the URL bonus)."""
+
+    rank: float
+    score: float
+    src: int
+    tgt: int
+    url: bool
 
 
 @dataclass(frozen=True)
@@ -354,7 +364,7 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
     started = time.perf_counter()
     src_content = np.array([src.content(i) for i in range(len(src.docs))])
     tgt_content = np.array([tgt.content(j) for j in range(len(tgt.docs))])
-    scored = []
+    scored: list[Candidate] = []
     for i, j in pairs:
         if src_content[i] <= 0 or tgt_content[j] <= 0:  # boilerplate only: nothing to pair on
             continue
@@ -362,8 +372,8 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
         if score < config.min_score:
             continue
         url = (int(i), int(j)) in by_url
-        scored.append((score + (config.url_bonus if url else 0.0), score, int(i), int(j), url))
-    scored.sort(key=lambda c: (-c[0], c[2], c[3]))
+        scored.append(Candidate(score + (config.url_bonus if url else 0.0), score, int(i), int(j), url))
+    scored.sort(key=lambda c: (-c.rank, c.src, c.tgt))
     seconds["bimax"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -382,8 +392,8 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
     match = _hungarian if config.matching == "hungarian" else _greedy
     chosen = match(scored, verdict, config.rescore)
     seconds["verdict_and_matching"] = time.perf_counter() - started
-    found = [DocPair(src.docs[i].path, tgt.docs[j].path, round(score, 4), label, url)
-             for (_, score, i, j, url), label in chosen]
+    found = [DocPair(src.docs[c.src].path, tgt.docs[c.tgt].path, round(c.score, 4), label, c.url)
+             for c, label in chosen]
     found.sort(key=lambda p: (p.src, p.tgt))
     paired_src = {p.src for p in found}
     paired_tgt = {p.tgt for p in found}
@@ -395,7 +405,7 @@ def pair_documents(src_docs: Sequence[DocText], tgt_docs: Sequence[DocText], enc
     return PairingResult(found, unpaired, len(scored), len(judged), seconds)
 
 
-def _greedy(scored, verdict, rescore: int):
+def _greedy(scored: list[Candidate], verdict: Callable[[int, int], str], rescore: int):
     """Parallel pairs first, in score order, then comparable ones; at most ``rescore``
     verdicts per document."""
     asked_src: Counter = Counter()
@@ -403,7 +413,7 @@ def _greedy(scored, verdict, rescore: int):
     used_src, used_tgt = set(), set()
     chosen, comparable = [], []
     for cand in scored:
-        _, _, i, j, _ = cand
+        i, j = cand.src, cand.tgt
         if i in used_src or j in used_tgt or asked_src[i] >= rescore or asked_tgt[j] >= rescore:
             continue
         asked_src[i] += 1
@@ -416,7 +426,7 @@ def _greedy(scored, verdict, rescore: int):
         elif label == "comparable":
             comparable.append(cand)
     for cand in comparable:
-        _, _, i, j, _ = cand
+        i, j = cand.src, cand.tgt
         if i not in used_src and j not in used_tgt:
             used_src.add(i)
             used_tgt.add(j)
@@ -424,7 +434,7 @@ def _greedy(scored, verdict, rescore: int):
     return chosen
 
 
-def _hungarian(scored, verdict, rescore: int):
+def _hungarian(scored: list[Candidate], verdict: Callable[[int, int], str], rescore: int):
     """The verdict on each document's ``rescore`` best candidates (each way), then the
     assignment maximising the summed weight (parallel outranks comparable, then score),
     solved per connected component of the judged graph."""
@@ -436,7 +446,7 @@ def _hungarian(scored, verdict, rescore: int):
     top_tgt: Counter = Counter()
     kept = []
     for cand in scored:
-        _, _, i, j, _ = cand
+        i, j = cand.src, cand.tgt
         if top_src[i] < rescore or top_tgt[j] < rescore:
             top_src[i] += 1
             top_tgt[j] += 1
@@ -445,27 +455,27 @@ def _hungarian(scored, verdict, rescore: int):
                 kept.append((cand, label))
     if not kept:
         return []
-    src_ids = sorted({c[2] for c, _ in kept})
-    tgt_ids = sorted({c[3] for c, _ in kept})
+    src_ids = sorted({c.src for c, _ in kept})
+    tgt_ids = sorted({c.tgt for c, _ in kept})
     si = {v: k for k, v in enumerate(src_ids)}
     ti = {v: k for k, v in enumerate(tgt_ids)}
     n = len(src_ids)
-    rows = [si[c[2]] for c, _ in kept]
-    cols = [n + ti[c[3]] for c, _ in kept]
+    rows = [si[c.src] for c, _ in kept]
+    cols = [n + ti[c.tgt] for c, _ in kept]
     graph = coo_matrix((np.ones(len(kept)), (rows, cols)), shape=(n + len(tgt_ids),) * 2)
     _, component = connected_components(graph, directed=False)
     groups: dict[int, list] = {}
     for cand, label in kept:
-        groups.setdefault(component[si[cand[2]]], []).append((cand, label))
+        groups.setdefault(component[si[cand.src]], []).append((cand, label))
     chosen = []
     for members in groups.values():
-        rs = sorted({c[2] for c, _ in members})
-        cs = sorted({c[3] for c, _ in members})
+        rs = sorted({c.src for c, _ in members})
+        cs = sorted({c.tgt for c, _ in members})
         weight = np.zeros((len(rs), len(cs)))
         where = {}
         for cand, label in members:
-            r, c = rs.index(cand[2]), cs.index(cand[3])
-            weight[r, c] = (2.0 if label == "parallel" else 1.0) + cand[0]
+            r, c = rs.index(cand.src), cs.index(cand.tgt)
+            weight[r, c] = (2.0 if label == "parallel" else 1.0) + cand.rank
             where[r, c] = (cand, label)
         for r, c in zip(*linear_sum_assignment(weight, maximize=True)):
             if (r, c) in where:
