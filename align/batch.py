@@ -59,7 +59,7 @@ class AlignJob:
     def tasks(self, list_path: str) -> list[Task]:
         settings = self.settings()
         return [Task(i, pair_id(src, tgt), (src, tgt), ResumeKey.of([src, tgt], settings))
-                for i, (src, tgt) in enumerate(read_job_list(list_path, 2))]
+                for i, (src, tgt) in enumerate(read_job_list(list_path, 2, extra_columns=True))]
 
     def open(self, warn=lambda m: None) -> "AlignWorker":
         from .encoders import load_encoder

@@ -75,6 +75,17 @@ def _summary_line(alignment, seconds: float) -> str:
 @click.option("--mine", "mine_corpus", is_flag=True,
               help="Corpus mining: KK_DOC and RU_DOC are folders (or files) of many documents; pairs are mined "
                    "across all of them.")
+@click.option("--pair-docs", "pair_docs", is_flag=True,
+              help="KK_DOC and RU_DOC are folders: find which document translates (or reports the same story "
+                   "as) which, one partner each, and write kk_path<TAB>ru_path<TAB>score<TAB>verdict lines "
+                   "(-o, else stdout; an --batch list). With --out-dir: DIR/pairs.tsv, then every pair aligned as "
+                   "by --batch. --urls FILE: path<TAB>url lines, agreeing URLs are evidence; --unpaired FILE: "
+                   "the documents left without a partner, and why.")
+@click.option("--urls", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="With --pair-docs: path<TAB>url per line (language markers such as /kk/, /ru/, lang= are "
+                   "stripped before URLs are compared).")
+@click.option("--unpaired", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="With --pair-docs: write the documents left without a partner here (path, side, reason).")
 @click.option("--presplit", is_flag=True, help="Inputs already hold one sentence per line: do not split.")
 @click.option("--max-sentences", type=click.IntRange(1, 8), default=AlignConfig.max_src, show_default=True,
               help="Most sentences on one side of a bead (4 allows 1-4 and 4-1).")
@@ -95,7 +106,8 @@ def _summary_line(alignment, seconds: float) -> str:
                    "timings...) to the meta line under \"debug\".")
 @version_option
 @handle_errors
-def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, presplit,
+def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang, mode, mine_corpus, pair_docs, urls,
+         unpaired, presplit,
          max_sentences, max_bead, min_score, bitext_out, list_file, out_dir, no_cache, cache_dir, quiet, ray,
          ray_address, debug):
     """Align the sentences of KK_DOC with those of RU_DOC.
@@ -107,7 +119,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     beads (1-1, 1-2, 2-1, ..., and 1-0 / 0-1 for sentences without a
     counterpart); other pairs are mined for the sentence pairs with strong
     evidence, in any order. Every bead has a score between 0 and 1.
-    With --batch, each line of LIST is a pair: KK_PATH<TAB>RU_PATH.
+    With --batch, each line of LIST is a pair: KK_PATH<TAB>RU_PATH (further
+    columns, such as --pair-docs' score and verdict, are ignored).
 
     \b
     Examples:
@@ -119,10 +132,16 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
       align --mine kk_articles/ ru_articles/ -f tsv -o mined.tsv
       align --mine kk_articles/ ru_articles/ -o mined.tsv --bitext-out mined/
       align --mine kk_articles/ ru_articles/ --ray --ray-address head:6379 -o mined.tsv
+      align --pair-docs kk_pages/ ru_pages/ -o pairs.tsv --unpaired unpaired.tsv
+      align --pair-docs kk_pages/ ru_pages/ --out-dir aligned/   # pairs.tsv, then --batch on it
     """
     from .encoders import load_encoder
     from .formats import write_alignment
 
+    if (urls or unpaired) and not pair_docs:
+        raise click.UsageError("--urls and --unpaired go with --pair-docs")
+    if pair_docs and (list_file or mine_corpus or plot):
+        raise click.UsageError("--pair-docs takes two folders, not --batch, --mine or --plot")
     if list_file and documents:
         raise click.UsageError("give either KK_DOC RU_DOC or --batch PAIRS, not both")
     if list_file and not out_dir:
@@ -134,16 +153,16 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     spec = FORMATS[fmt]
     if header and not spec.has_header:
         raise click.UsageError(f"--header is for -f {format_names(lambda f: f.has_header)}, not {fmt}")
-    if ray and not (list_file or mine_corpus):
+    if ray and not (list_file or mine_corpus or (pair_docs and out_dir)):
         raise click.UsageError("--ray runs --batch or --mine on a cluster; one pair runs here")
-    if header and list_file:
+    if header and (list_file or pair_docs):
         raise click.UsageError("--header works with one pair or --mine, not --batch")
-    if spec.one_file_per_language and not output and not list_file:
+    if spec.one_file_per_language and not output and not list_file and not pair_docs:
         raise click.UsageError(f"-f {fmt} writes one file per language: give a prefix with -o")
-    if debug and (not spec.has_meta or list_file):
+    if debug and (not spec.has_meta or list_file or pair_docs):
         raise click.UsageError(f"--debug adds diagnostics to the meta line of one -f "
                                f"{format_names(lambda f: f.has_meta)} output")
-    if bitext_out and not (mine_corpus or list_file):
+    if bitext_out and not (mine_corpus or list_file or (pair_docs and out_dir)):
         raise click.UsageError("--bitext-out writes a corpus: use it with --batch or --mine")
     for path in (output, plot):  # before any work: a bad output path must not cost a run
         if path:
@@ -156,6 +175,14 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
                                  max_total=max_bead)
     options = AlignOptions(src_lang=src_lang, tgt_lang=tgt_lang, presplit=presplit, mode=mode, config=config)
+    if pair_docs:
+        from .pairdocs import pair_docs_command
+
+        list_file = pair_docs_command(documents, output, out_dir, urls, unpaired, model, device, no_cache,
+                                      cache_dir, options, quiet, say)
+        if not list_file:
+            return
+        documents = ()
     if mine_corpus:
         from .cachestore import default_cache_dir
         from .corpus import mine_folders

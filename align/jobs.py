@@ -139,11 +139,12 @@ class BatchSummary:
         return f"{self.done} {verb}{redone}, {self.skipped} already done, {self.failed} failed"
 
 
-def read_job_list(list_path: str, columns: int) -> list[tuple[str, ...]]:
+def read_job_list(list_path: str, columns: int, extra_columns: bool = False) -> list[tuple[str, ...]]:
     """The job list of ``--batch`` (``align`` and ``translate``): per line ``columns`` input
-    paths separated by tabs; blank lines and lines starting with ``#`` are skipped, and a
-    relative path that does not exist from the current directory is taken from the list
-    file's folder."""
+    paths separated by tabs (``extra_columns``: and any columns after them, ignored, as in
+    the score and verdict of ``align --pair-docs`` output); blank lines and lines starting
+    with ``#`` are skipped, and a relative path that does not exist from the current
+    directory is taken from the list file's folder."""
     path = Path(list_path)
     if not path.is_file():
         raise InputError(list_path, "no such list file")
@@ -157,6 +158,8 @@ def read_job_list(list_path: str, columns: int) -> list[tuple[str, ...]]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         paths = [p.strip() for p in line.split("\t")]
+        if extra_columns:
+            paths = paths[:columns]
         if len(paths) != columns or not all(paths):
             raise InputError(list_path, f"line {number}: expected '{expected}'")
         jobs.append(tuple(p if Path(p).exists() or Path(p).is_absolute() else str(path.parent / p) for p in paths))

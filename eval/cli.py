@@ -21,6 +21,7 @@ def main():
       evaluate align --gold gold/ --pred predicted/
       evaluate translate --ref ref.en --hyp nllb.en --hyp marian.en --bootstrap 1000
       evaluate split --gold ../shared/data/ud/UD_Kazakh-KTB/kk_ktb-ud-test.conllu --lang kk
+      evaluate pairs --gold gold_pairs.tsv --pred pairs.tsv
     """
 
 
@@ -83,6 +84,29 @@ def align_cmd(gold, pred, baseline, as_json):
     if base_files:
         click.echo(f"strict F1 difference (pred - baseline) {paired['difference']:+.4f}, "
                    f"95% interval [{paired['low']:+.4f}, {paired['high']:+.4f}], p = {paired['p']:.3f}")
+
+
+@main.command("pairs")
+@click.option("--gold", required=True, type=click.Path(dir_okay=False),
+              help="Gold pairs: kk_path<TAB>ru_path[<TAB>parallel|comparable] per line; lines sharing a path are "
+                   "alternatives (near-duplicate pages: either counts).")
+@click.option("--pred", required=True, type=click.Path(dir_okay=False),
+              help="Proposed pairs: `align --pair-docs` output (kk_path<TAB>ru_path<TAB>score<TAB>verdict).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a line.")
+@handle_errors
+def pairs_cmd(gold, pred, as_json):
+    """Precision, recall and F1 of a document pair list over the translation pairs of the
+    gold list; a proposed pair that matches a comparable gold pair is neither right nor
+    wrong, unless labelled parallel (counted apart)."""
+    from eval.metrics.pairs import read_gold, read_predicted, score_pairs
+
+    score = score_pairs(read_gold(gold), read_predicted(pred))
+    if as_json:
+        click.echo(json.dumps(score.as_dict(), indent=1))
+        return
+    click.echo(f"P {score.precision:.4f}  R {score.recall:.4f}  F1 {score.f1:.4f}  ({score.correct} right of "
+               f"{score.proposed} proposed, {score.gold} gold translation pairs; comparable pairs labelled "
+               f"parallel: {score.comparable_as_parallel} of {score.comparable_items})")
 
 
 @main.command("split")

@@ -82,6 +82,18 @@ def scenario_align_batch(work: Path, model: str) -> dict:
     return outcome | {"shards": sorted(p.name for p in bitext.iterdir())}
 
 
+def scenario_pair_docs(work: Path, model: str) -> dict:
+    """``align --pair-docs KK RU --out-dir``: the pairing runs here, the alignments on Ray."""
+    kk = (FIXTURE / "kk.txt").read_text(encoding="utf-8").splitlines()
+    ru = (FIXTURE / "ru.txt").read_text(encoding="utf-8").splitlines()
+    for side, lines in (("kk", kk), ("ru", ru)):
+        (work / side).mkdir(parents=True, exist_ok=True)
+        for i, start in enumerate((0, 8, 15)):
+            (work / side / f"{side}_{i}.txt").write_text("\n".join(lines[start:start + 7]) + "\n", encoding="utf-8")
+    return local_then_ray("align", ["--pair-docs", work / "kk", work / "ru", "-f", "jsonl"], work / "paired",
+                          env={"KKRU_CACHE": str(work / "cache")})
+
+
 def scenario_translate_batch(work: Path, model: str) -> dict:
     make_pairs(work, 3)
     listing = work / "files.txt"

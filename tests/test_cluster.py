@@ -15,7 +15,7 @@ from tests.netns import run_isolated
 pytest.importorskip("ray")
 
 SCRIPT = Path(__file__).with_name("cluster_scenarios.py")
-SCENARIOS = ("align_batch", "translate_batch", "kill_resume", "node_lost", "worker_crash")
+SCENARIOS = ("align_batch", "translate_batch", "kill_resume", "node_lost", "worker_crash", "pair_docs")
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +71,12 @@ def test_a_pair_that_kills_its_worker_fails_alone(results):
     r = scenario(results, "worker_crash")
     assert (r["done"], r["failed"]) == (3, 3), "the crashing pair, the corrupt one, the missing one"
     assert "kk_1.txt" in r["failures"] and "the worker died on every try" in r["failures"]
+
+
+def test_pair_docs_out_dir_on_ray_writes_what_the_local_run_writes(results):
+    r = scenario(results, "pair_docs")
+    assert r["local_rc"] == r["ray_rc"] == 0, r["ray_stderr"]
+    assert r["differ"] == [], "pairs.tsv, unpaired.tsv and every alignment byte-identical"
+    assert {"pairs.tsv", "unpaired.tsv", "report.tsv"} <= set(r["files"])
+    assert sum(name.endswith(".jsonl") for name in r["files"]) == 3
+    assert "3 pairs (parallel 3)" in r["ray_stderr"] and "3 aligned, 0 already done, 0 failed" in r["ray_stderr"]

@@ -67,9 +67,9 @@ def data_dir(tmp_path) -> Path:
 def test_registry_has_every_suite_of_the_issue():
     assert {"align-textberg-test", "align-textberg-dev", "align-ntrex-clean", "align-ntrex-perturbed",
             "align-auto-ntrex-perturbed", "mine-comparable", "mine-corpus", "retrieval-tatoeba", "translate-flores",
-            "split-ud", "speed-translate"} <= set(SUITES)
+            "split-ud", "speed-translate", "pairdocs-ntrex-flores"} <= set(SUITES)
     assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split", "speed",
-                                                 "cluster"}
+                                                 "cluster", "pair"}
     assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values() if s.name != "speed-translate")
 
 
