@@ -102,6 +102,45 @@ def scenario_translate_batch(work: Path, model: str) -> dict:
                           work / "english", env={"KKRU_CACHE": str(work / "cache")})
 
 
+def _run_processes(leader: int) -> set[int]:
+    """The processes of one run: its session (the driver was started in a new one) and every
+    descendant of the driver, found in /proc, so that only this run's Ray dies, never another's."""
+    parents, sessions = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if fields[0] == "Z":  # dead already, waiting to be reaped
+            continue
+        parents[int(entry.name)], sessions[int(entry.name)] = int(fields[1]), int(fields[3])
+    found = {pid for pid, sid in sessions.items() if sid == leader} | {leader}
+    grown = True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= more
+        grown = bool(more)
+    return found - {os.getpid()}
+
+
+def kill_run(process: subprocess.Popen) -> None:
+    """SIGKILL a run and the Ray it started, as a crash or an OOM kill would."""
+    for _ in range(5):  # processes forked while we kill are caught by the next round
+        pids = _run_processes(process.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.poll()
+        if not pids - {process.pid}:
+            break
+        time.sleep(0.2)
+    process.wait()
+
+
 def scenario_kill_resume(work: Path, model: str) -> dict:
     """Kill a --ray batch (the driver and the Ray it started) once some pairs are done; rerun."""
     listing = make_pairs(work, 16)
@@ -114,9 +153,7 @@ def scenario_kill_resume(work: Path, model: str) -> dict:
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("kk_*.json"))) < 3 and process.poll() is None:
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    subprocess.run(["pkill", "-9", "-f", "ray::|raylet|gcs_server|dashboard"], capture_output=True)
+    kill_run(process)
     done_at_kill = len(list(out.glob("kk_*.json")))  # counted once nothing runs any more
     resumed = cli("align", "--batch", listing, "--out-dir", out, "-f", "jsonl", "--ray",
                   env={"KKRU_CACHE": str(work / "cache")})
