@@ -3,7 +3,6 @@ of documents in languages the embedding model covers)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from collections import Counter
@@ -153,8 +152,8 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     spec = FORMATS[fmt]
     if header and not spec.has_header:
         raise click.UsageError(f"--header is for -f {format_names(lambda f: f.has_header)}, not {fmt}")
-    if ray and not (list_file or mine_corpus or (pair_docs and out_dir)):
-        raise click.UsageError("--ray runs --batch or --mine on a cluster; one pair runs here")
+    if ray and not (list_file or mine_corpus or pair_docs):
+        raise click.UsageError("--ray runs --batch, --mine or --pair-docs on a cluster; one pair runs here")
     if header and (list_file or pair_docs):
         raise click.UsageError("--header works with one pair or --mine, not --batch")
     if spec.one_file_per_language and not output and not list_file and not pair_docs:
@@ -163,7 +162,7 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         raise click.UsageError(f"--debug adds diagnostics to the meta line of one -f "
                                f"{format_names(lambda f: f.has_meta)} output")
     if bitext_out and not (mine_corpus or list_file or (pair_docs and out_dir)):
-        raise click.UsageError("--bitext-out writes a corpus: use it with --batch or --mine")
+        raise click.UsageError("--bitext-out writes a corpus: use it with --batch, --mine or --pair-docs --out-dir")
     for path in (output, plot):  # before any work: a bad output path must not cost a run
         if path:
             check_writable(path)
@@ -175,11 +174,26 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
     config = dataclasses.replace(AlignConfig(), max_src=max_sentences, max_tgt=max_sentences,
                                  max_total=max_bead)
     options = AlignOptions(src_lang=src_lang, tgt_lang=tgt_lang, presplit=presplit, mode=mode, config=config)
+    session = None
+    if ray:  # one Ray for the whole command: embedding, k-NN shards, the batch that follows --pair-docs
+        from .cluster import ray_session
+
+        session = click.get_current_context().with_resource(ray_session(ray_address))
+
+    def corpus_encoder():
+        """The model, loaded here; with --ray the sentences are embedded on the workers."""
+        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
+        if not ray:
+            return encoder
+        from .cluster import EmbedJob, RayEncoder
+
+        return RayEncoder(encoder, EmbedJob(model, device, not no_cache, worker_cache_dir(cache_dir, ray)))
+
     if pair_docs:
         from .pairdocs import pair_docs_command
 
-        list_file = pair_docs_command(documents, output, out_dir, urls, unpaired, model, device, no_cache,
-                                      cache_dir, options, quiet, say)
+        list_file = pair_docs_command(documents, output, out_dir, urls, unpaired, corpus_encoder(), options, quiet,
+                                      say)
         if not list_file:
             return
         documents = ()
@@ -187,20 +201,17 @@ def main(documents, fmt, header, output, plot, model, device, src_lang, tgt_lang
         from .cachestore import default_cache_dir
         from .corpus import mine_folders
 
-        encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=say)
+        encoder = corpus_encoder()
         options = model_options(encoder, options)
         if min_score is not None:  # pairs below the threshold are never mined: lower it too
             options = dataclasses.replace(options, mine=dataclasses.replace(options.mine, threshold=min_score))
-        with contextlib.ExitStack() as stack:
-            executor = None
-            if ray:  # the k-NN shards run on Ray actors; embedding stays here
-                from .cluster import ray_session
-                from .knn import RayShards
+        executor = None
+        if ray:  # the k-NN shards run on Ray actors, the margin step here
+            from .knn import RayShards
 
-                executor = RayShards(stack.enter_context(ray_session(ray_address)))
-            alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say,
-                                     work_dir=None if no_cache else cache_dir or default_cache_dir(),
-                                     executor=executor)
+            executor = RayShards(session)
+        alignment = mine_folders(documents[0], documents[1], encoder, options, quiet=quiet, warn=say,
+                                 work_dir=None if no_cache else cache_dir or default_cache_dir(), executor=executor)
         written = write_alignment(alignment, fmt, output, min_score=min_score, meta=spec.has_meta, debug=debug,
                                   header=header)
         if bitext_out:

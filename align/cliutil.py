@@ -113,9 +113,9 @@ def run_options(command):
 
 _RAY_OPTIONS = (
     click.option("--ray", is_flag=True,
-                 help="Run --batch (align: also --mine) on a Ray cluster: the one at --ray-address, else a fresh "
-                      "local Ray on this machine's CPUs. Outputs are the same as without it. Needs pip install "
-                      "-e '.[ray]'."),
+                 help="Run --batch (align: also --mine, --pair-docs) on a Ray cluster: the one at --ray-address, "
+                      "else a fresh local Ray on this machine's CPUs. Outputs are the same as without it. Needs pip "
+                      "install -e '.[ray]'."),
     click.option("--ray-address", envvar="RAY_ADDRESS", default=None, metavar="ADDR",
                  help="The Ray cluster to join (HOST:PORT of the head, or ray://HOST:10001); default $RAY_ADDRESS. "
                       "Inputs, --out-dir and outputs must be on storage every node sees (local paths, no s3://)."),

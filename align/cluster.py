@@ -140,3 +140,73 @@ class RayExecutor:
                     rows = [job.failed(task, reason) for task in chunk]
                 submit()
                 yield chunk, rows
+
+
+# ------------------------------------------------------------------ embedding on Ray
+
+
+@dataclass(frozen=True)
+class EmbedJob:
+    """Embedding as Ray tasks (``align --mine --ray``, ``align --pair-docs --ray``): each
+    worker process loads the model once, behind its node's embedding cache."""
+
+    model: str
+    device: str = "auto"
+    cache: bool = True
+    cache_dir: str | None = None  # None: each node's own $KKRU_CACHE
+
+    def open(self, warn: Callable[[str], None] = lambda message: None) -> "_EmbedWorker":
+        from .encoders import load_encoder
+
+        return _EmbedWorker(load_encoder(self.model, device=self.device, cache=self.cache,
+                                         cache_dir=self.cache_dir, warn=warn))
+
+    def failed(self, task, reason: str):
+        from .errors import ModelError
+
+        raise ModelError(f"embedding on Ray stopped: {reason}")
+
+
+class _EmbedWorker:
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+
+    def run(self, tasks):
+        """``tasks``: (position, texts) pairs; one float32 array per task."""
+        import numpy as np
+
+        return [np.asarray(self.encoder.encode(list(texts)), dtype=np.float32) for _, texts in tasks]
+
+
+class RayEncoder:
+    """An encoder whose ``encode`` runs on Ray workers, ``piece`` distinct sentences a task,
+    results in the order given; name, dimension and calibration profile are those of
+    ``local`` (the same model, loaded here). ``preferred_call``: how many sentences a
+    caller should hand over at once to keep every worker busy (two pieces per CPU)."""
+
+    def __init__(self, local, job: EmbedJob, executor: RayExecutor | None = None, piece: int = 512) -> None:
+        self.local, self.job, self.piece = local, job, piece
+        self.executor = executor or RayExecutor()
+        self.name = local.name
+        if hasattr(local, "profile"):
+            self.profile = local.profile
+        self.dim = getattr(local, "dim", None)
+        ray = import_ray()
+        self.preferred_call = 2 * piece * max(1, int(cluster_cpus(ray))) if ray.is_initialized() else 0
+
+    def encode(self, texts):
+        import numpy as np
+
+        texts = list(texts)
+        distinct = list(dict.fromkeys(texts))  # each text embedded once
+        tasks = [[(start, distinct[start:start + self.piece])] for start in range(0, len(distinct), self.piece)]
+        parts: dict[int, np.ndarray] = {}
+        for chunk, rows in self.executor.map(self.job, tasks, lambda message: None):
+            for (start, _), vectors in zip(chunk, rows):
+                parts[start] = vectors
+        if not distinct:
+            return np.zeros((0, self.dim or 0), np.float32)
+        vectors = np.concatenate([parts[start] for start in sorted(parts)])
+        self.dim = vectors.shape[1]
+        where = {text: i for i, text in enumerate(distinct)}
+        return vectors[[where[text] for text in texts]]

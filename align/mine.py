@@ -719,7 +719,9 @@ def _locations(docs: Sequence[Sequence[str]]) -> np.ndarray:
 
 def _embedded(docs: Sequence[Sequence[str]], loc: np.ndarray, encoder, chunk: int,
               advance: Callable[[int], object]):
-    """Every sentence's vector, ``chunk`` sentences at a time."""
+    """Every sentence's vector, ``chunk`` sentences at a time (more when the encoder asks
+    for more: :class:`align.cluster.RayEncoder` keeps every worker busy)."""
+    chunk = max(chunk, getattr(encoder, "preferred_call", 0))
     for start in range(0, len(loc), chunk):
         texts = [docs[d][s] for d, s in loc[start:start + chunk]]
         yield np.asarray(encoder.encode(texts), dtype=np.float32)

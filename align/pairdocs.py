@@ -521,8 +521,8 @@ def pair_folders(src_dir: str, tgt_dir: str, encoder, options: AlignOptions, con
 
 
 def pair_docs_command(folders: Sequence[str], output: str | None, out_dir: str | None, urls_file: str | None,
-                      unpaired_file: str | None, model: str, device: str, no_cache: bool, cache_dir: str | None,
-                      options: AlignOptions, quiet: bool, warn: Callable[[str], None]) -> str | None:
+                      unpaired_file: str | None, encoder, options: AlignOptions, quiet: bool,
+                      warn: Callable[[str], None]) -> str | None:
     """``align --pair-docs``: pair the two folders and write the list (``-o``, stdout, or
     ``out_dir``/pairs.tsv) and the unpaired documents (``unpaired_file``, else with
     ``out_dir`` ``out_dir``/unpaired.tsv); the list's path when ``out_dir``
@@ -530,10 +530,8 @@ def pair_docs_command(folders: Sequence[str], output: str | None, out_dir: str |
     import sys
 
     from .cliutil import info
-    from .encoders import load_encoder
     from .formats import write_atomic
 
-    encoder = load_encoder(model, device=device, cache=not no_cache, cache_dir=cache_dir, warn=warn)
     options = model_options(encoder, options)
     result = pair_folders(folders[0], folders[1], encoder, options, urls_file=urls_file, warn=warn, quiet=quiet)
     listing = format_pairs(result)

@@ -58,15 +58,16 @@ def same_tree(a: Path, b: Path) -> list[str]:
     return [n for n in names if not ((a / n).is_file() and (b / n).is_file() and filecmp.cmp(a / n, b / n, False))]
 
 
-def local_then_ray(command: str, args: list, out: Path, env=None, also: list[Path] = ()) -> dict:
+def local_then_ray(command: str, args: list, out: Path, env=None, also: list[Path] = (), ray_env=None) -> dict:
     """Run ``command`` locally into ``out`` (and the folders ``also``), move them aside, run
-    it with --ray into the same paths (paths inside the outputs then agree), and compare."""
+    it with --ray into the same paths (paths inside the outputs then agree; ``ray_env``
+    instead of ``env``: say, a cold cache), and compare."""
     folders = [out, *also]
     local = cli(command, *args, "--out-dir", out, env=env)
     for folder in folders:
         folder.rename(folder.with_name(folder.name + ".local"))
     started = time.perf_counter()
-    ray = cli(command, *args, "--out-dir", out, "--ray", env=env)
+    ray = cli(command, *args, "--out-dir", out, "--ray", env=ray_env or env)
     return {"local_rc": local.returncode, "ray_rc": ray.returncode, "local_stderr": local.stderr[-2000:],
             "ray_stderr": ray.stderr[-2000:], "ray_seconds": time.perf_counter() - started,
             "differ": [name for folder in folders for name in same_tree(folder.with_name(folder.name + ".local"),
@@ -83,7 +84,8 @@ def scenario_align_batch(work: Path, model: str) -> dict:
 
 
 def scenario_pair_docs(work: Path, model: str) -> dict:
-    """``align --pair-docs KK RU --out-dir``: the pairing runs here, the alignments on Ray."""
+    """``align --pair-docs KK RU --out-dir``: the pairing runs here, its embedding and the
+    alignments on Ray (a cold cache, so the workers embed)."""
     kk = (FIXTURE / "kk.txt").read_text(encoding="utf-8").splitlines()
     ru = (FIXTURE / "ru.txt").read_text(encoding="utf-8").splitlines()
     for side, lines in (("kk", kk), ("ru", ru)):
@@ -91,7 +93,7 @@ def scenario_pair_docs(work: Path, model: str) -> dict:
         for i, start in enumerate((0, 8, 15)):
             (work / side / f"{side}_{i}.txt").write_text("\n".join(lines[start:start + 7]) + "\n", encoding="utf-8")
     return local_then_ray("align", ["--pair-docs", work / "kk", work / "ru", "-f", "jsonl"], work / "paired",
-                          env={"KKRU_CACHE": str(work / "cache")})
+                          env={"KKRU_CACHE": str(work / "cache")}, ray_env={"KKRU_CACHE": str(work / "cache-ray")})
 
 
 def scenario_translate_batch(work: Path, model: str) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from align.cli import main  # noqa: E402
 from align.cluster import ray_session  # noqa: E402
+from align.encoders.cache import EMBEDDINGS  # noqa: E402
 from align.knn import KnnConfig, RayShards, Shard, mutual_knn, write_vectors  # noqa: E402
 
 
@@ -35,7 +37,8 @@ class DyingShard(Shard):
 def mine_cli(work: Path, *extra: str) -> dict:
     out = work / f"mined{'-ray' if extra else ''}.tsv"
     result = CliRunner().invoke(main, ["--mine", str(work / "kk"), str(work / "ru"), "--presplit", "-f", "tsv",
-                                       "-o", str(out), "-q", "--cache-dir", str(work / "cache"), *extra])
+                                       "-o", str(out), "-q", "--cache-dir", str(work / ("cache-ray" if extra else "cache")),
+                                       *extra])  # a cold cache each: the Ray run embeds on its workers
     return {"exit": result.exit_code, "output": result.output,
             "rows": out.read_text(encoding="utf-8").splitlines() if out.exists() else []}
 
@@ -53,6 +56,10 @@ def main_script(result_path: str, work: str) -> None:
     os.environ["KKRU_TEST_DIE"] = str(work)
     with ray_session(num_cpus=2) as ray:
         found["ray"] = mine_cli(work, "--ray")  # joins the Ray this script started
+        with sqlite3.connect(work / "cache-ray" / "embeddings.sqlite") as db:  # what the workers embedded
+            found["ray_embedded"] = db.execute(f"SELECT count(*) FROM {EMBEDDINGS.name}").fetchone()[0]
+        found["sentences"] = len({line for side in ("kk", "ru") for doc in (work / side).iterdir()
+                                  for line in doc.read_text(encoding="utf-8").splitlines()})
         rng = np.random.default_rng(0)
         vecs = rng.normal(size=(2, 900, 16)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=-1, keepdims=True)

@@ -334,6 +334,6 @@ def test_any_iso_language_code_is_accepted_and_checked_against_the_model(tmp_pat
 
 def test_ray_is_for_batch_or_mining_and_its_address_may_come_from_the_environment():
     result = run(KK_SEED, RU_SEED, "--ray")
-    assert result.exit_code == 2 and "--ray runs --batch or --mine on a cluster" in result.output
+    assert result.exit_code == 2 and "--ray runs --batch, --mine or --pair-docs on a cluster" in result.output
     help_text = run("--help").output
     assert "--ray-address ADDR" in help_text and "RAY_ADDRESS" in help_text

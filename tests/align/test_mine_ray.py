@@ -1,4 +1,5 @@
-"""``align --mine --ray``: the k-NN shards on Ray actors give what the local run gives.
+"""``align --mine --ray``: embedding on Ray tasks and the k-NN shards on Ray actors give
+what the local run gives.
 One isolated script (a loopback-only namespace, tests/netns.py) runs every scenario
 once for the module; the tests read its JSON."""
 
@@ -29,6 +30,7 @@ def test_mine_with_ray_equals_the_local_run(found):
     assert found["ray"]["exit"] == 0, found["ray"]["output"]
     assert len(found["local"]["rows"]) >= 12  # the fixture's translations, mined across documents
     assert found["ray"]["rows"] == found["local"]["rows"]  # same pairs, scores equal at 4 decimals
+    assert found["ray_embedded"] == found["sentences"]  # embedded by the Ray workers, each sentence once
 
 
 def test_ray_shards_equal_local_shards_though_an_actor_died(found):
