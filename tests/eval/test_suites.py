@@ -22,6 +22,29 @@ def test_textberg_sentences_are_stripped_like_presplit_input(tmp_path):
     assert doc.gold == [((0, 1), (0,))]
 
 
+def test_mac_and_parice_read_as_vecalign_gold_folders(tmp_path):
+    for folder, src, tgt in (("mac_dev_zh_en", "zh", "en"), ("parice_en_is", "eng", "isl")):
+        root = tmp_path / folder
+        for side, lines in ((src, ["a", "b", "c"]), (tgt, ["x", "y"])):
+            if folder == "parice_en_is":  # SentAlign's files: "<index>TAB<sentence>"
+                lines = [f"{i}\t{line}" for i, line in enumerate(lines)]
+            (root / side).mkdir(parents=True)
+            (root / side / "001").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (root / "gold").mkdir()
+        # ParIce's u_1 ends in an unmatched bead for a line its text lacks: dropped, no link lost.
+        (root / "gold" / "001").write_text("[0,1]:[0]\n[2]:[1]\n[3]:[]\n", encoding="utf-8")
+    (mac,) = textberg.load_mac_dev(tmp_path)
+    (parice,) = textberg.load_parice(tmp_path)
+    assert mac.src == parice.src == ["a", "b", "c"] and mac.tgt == ["x", "y"]
+    assert mac.gold == parice.gold == [((0, 1), (0,)), ((2,), (1,))]
+    (tmp_path / "parice_en_is" / "gold" / "001").write_text("[0]:[0]\n[3]:[1]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="beyond the text"):  # a link, though, is an error
+        textberg.load_parice(tmp_path)
+    (tmp_path / "parice_en_is" / "eng" / "001").write_text("0\ta\n2\tb\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2 does not start with its index 1"):
+        textberg.load_parice(tmp_path)
+
+
 def test_one_ntrex_reader_serves_alignment_mining_and_translation(tmp_path):
     from eval.bench_translate import load_suite
     from eval.suites import comparable, ntrex
