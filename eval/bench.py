@@ -305,6 +305,12 @@ def _documents(key: str, job: Job):
     return load_documents(key, job.data_dir, limit=job.limit, seed=job.seed)
 
 
+def _document_set(key: str, docs) -> str:
+    """A row's ``data`` field for an alignment document set: name, size and a digest of the text."""
+    sentences = sum(len(d.src) + len(d.tgt) for d in docs)
+    return f"{key}:{len(docs)}docs:{sentences}sent:{_digest([tuple(d) for d in docs])}"
+
+
 def _align_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
     """The monotonic aligner (``--mode parallel``) on one document set; ``--limit``
     keeps the first N documents, ``--seed`` drives the NTREX perturbations."""
@@ -325,7 +331,7 @@ def _align_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         return [Measured(subset, "F1", s.f1_strict, scores, r.sentences,
                          _words(x for d in docs for x in d.src + d.tgt), r.seconds, load_seconds,
                          _encoder_device(job.model, job.device), _settings(job, "mode=parallel"),
-                         f"{key}:{len(docs)}docs:{r.sentences}sent:{_digest([tuple(d) for d in docs])}")]
+                         _document_set(key, docs))]
 
     return run
 
@@ -352,7 +358,7 @@ def _auto_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
             rows.append(Measured(f"{subset} {mode}", "F1", s.f1_strict, scores, n_sent,
                                  _words(x for d in docs for x in d.src + d.tgt), seconds, load_seconds,
                                  _encoder_device(job.model, job.device), _settings(job, f"mode={mode}"),
-                                 f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}"))
+                                 _document_set(key, docs)))
         return rows
 
     return run
@@ -372,7 +378,7 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         docs = _documents(key, job)
         golds = [d.gold for d in docs]
         n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
-        data = f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}"
+        data = _document_set(key, docs)
         cache = "off" if job.cold else "on"
 
         def row(system, score, scores, seconds, load_seconds, settings):
@@ -389,7 +395,8 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
             if why := missing(peer):
                 print(f"skipped {why}", file=sys.stderr)
                 continue
-            peer_encoder, peer_load = _load_encoder(job)
+            # --cold: each system its own empty cache, hence its own load; warm, the one loaded above
+            peer_encoder, peer_load = _load_encoder(job) if job.cold else (encoder, 0.0)
             result = run_peer(peer, docs, peer_encoder)
             peer_rows.append(row(peer.name, score_documents(golds, result.beads),
                                  {"strings/sent": result.strings / n_sent}, result.seconds, peer_load,
@@ -420,7 +427,7 @@ def _anchor_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         return [Measured(subset, "strings/sent", strings / n_sent, {"strings": strings}, n_sent,
                          _words(x for d in docs for x in d.src + d.tgt), seconds, load_seconds,
                          _encoder_device(job.model, job.device), "overlaps=4,cache=off",
-                         f"{key}:{len(docs)}docs:{n_sent}sent:{_digest([tuple(d) for d in docs])}")]
+                         _document_set(key, docs))]
 
     return run
 

@@ -48,9 +48,7 @@ def load(split: str = "test", data_dir: str | Path = "../shared/data") -> list[D
         return [Document(_lines(d / "dev.de"), _lines(d / "dev.fr"), read_gold(d / "dev.defr"))]
     if split != "test":
         raise InputError(root, f"unknown Text+Berg split {split!r} (test or dev)")
-    t = root / "test"
-    return [Document(_lines(t / "de" / name), _lines(t / "fr" / name), read_gold(t / "gold" / name))
-            for name in sorted(p.name for p in (t / "gold").iterdir())]
+    return _folders(root / "test", "de", "fr")
 
 
 def _numbered(path: Path) -> list[str]:
