@@ -239,6 +239,14 @@ class SpeedSettings:
 
 
 @dataclass(frozen=True)
+class PeerSettings:
+    """``--set`` value of align-peers-*: which peers of :data:`eval.peers.PEERS` to run
+    (``peers=bertalign,sentalign-5``; all by default)."""
+
+    peers: str = "all"
+
+
+@dataclass(frozen=True)
 class RaySettings:
     """``--set`` values of ray-overhead and ray-scaling (``--limit``: the number of pairs,
     default 200). ``storage_mb_s`` and ``creates_per_s``: the shared filesystem the
@@ -373,7 +381,7 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         from align.search import AlignConfig
         from eval.bench_align import run_align_benchmark
         from eval.metrics.alignment import paired_f1_difference, score_documents
-        from eval.peers import PEERS, missing, run_peer
+        from eval.peers import PEERS, run_peer
 
         docs = _documents(key, job)
         golds = [d.gold for d in docs]
@@ -391,15 +399,20 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         encoder, load_seconds = _load_encoder(job)
         ours = run_align_benchmark(docs, encoder, job.config(AlignConfig, encoder))
         peer_rows, differences = [], {}
-        for peer in PEERS.values():
-            if why := missing(peer):
+        chosen = job.config(PeerSettings).peers
+        wanted = list(PEERS) if chosen == "all" else chosen.split(",")
+        if unknown := set(wanted) - set(PEERS):
+            raise UsageError(f"--set peers: unknown {sorted(unknown)}; known: {', '.join(PEERS)}")
+        for peer in (PEERS[name] for name in wanted):
+            if why := peer.missing():
                 print(f"skipped {why}", file=sys.stderr)
                 continue
             # --cold: each system its own empty cache, hence its own load; warm, the one loaded above
             peer_encoder, peer_load = _load_encoder(job) if job.cold else (encoder, 0.0)
             result = run_peer(peer, docs, peer_encoder)
             peer_rows.append(row(peer.name, score_documents(golds, result.beads),
-                                 {"strings/sent": result.strings / n_sent}, result.seconds, peer_load,
+                                 {"strings/sent": result.strings / n_sent}, result.seconds,
+                                 peer_load + result.start_seconds,
                                  f"{peer.about},cache={cache}"))
             d = paired_f1_difference(golds, ours.beads, result.beads)
             differences |= {f"F1-{peer.name}": d["difference"], f"low-{peer.name}": d["low"],
@@ -901,9 +914,9 @@ def _suites():
                          needs, source, _auto_runner(key, key), (AlignConfig, MineConfig)))
     for key in ("textberg-test", "textberg-dev", "mac-dev", "parice", "ntrex-clean", "ntrex-perturbed"):
         about, needs, source = _ALIGN_DATA[key]
-        out.append(Suite(f"align-peers-{key}", "align", f"ours against the peers (sentalign) with the same encoder, "
-                         f"{about}, strict F1 and the paired bootstrap", needs, source, _peers_runner(key, key),
-                         (AlignConfig,)))
+        out.append(Suite(f"align-peers-{key}", "align", f"ours against the peers (sentalign, Bertalign) with the "
+                         f"same encoder, {about}, strict F1 and the paired bootstrap (--set peers=NAME,...)", needs,
+                         source, _peers_runner(key, key), (AlignConfig, PeerSettings)))
     about, needs, source = _ALIGN_DATA["textberg-test"]
     out += [
         Suite("speed-anchors-textberg-test", "align", "embedding what Vecalign/Bertalign embed (every 1-4-sentence "
@@ -1035,7 +1048,7 @@ def parse_settings(values: list[str], suite_names: list[str]) -> tuple[tuple[str
         if key not in known or not value:
             raise UsageError(f"--set {text}: need NAME=VALUE with NAME one of {', '.join(sorted(known)) or 'nothing'}"
                              f" (the settings of {', '.join(suite_names)})")
-        cast = int if known[key].type in (int, "int") else float
+        cast = {"int": int, "str": str}.get(getattr(known[key].type, "__name__", known[key].type), float)
         try:
             out.append((key, cast(value)))
         except ValueError:

