@@ -416,9 +416,9 @@ class _Lattice:
             near = self.config.near_weight * (near_t + near_s) / 2
             score = (cos - near) * self._length_factor(s, a, t, b)
             if self.number_unit:
-                score = score + self.number_unit * _number_agreement(src, tgt, s0, s1, a, t0, t1, b, s, t)
+                score = score + self.number_unit * _agreement(src, tgt, s0, s1, a, t0, t1, b, s, t)
             if self.mark_unit:
-                score = score + self.mark_unit * _number_agreement(src, tgt, s0, s1, a, t0, t1, b, s, t,
+                score = score + self.mark_unit * _agreement(src, tgt, s0, s1, a, t0, t1, b, s, t,
                                                                    slice(_NUMBER_DIM, None))
             out[c0:c1][ok] = score
         return out
@@ -735,9 +735,9 @@ def number_profile(sentences: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _number_agreement(src: "_Side", tgt: "_Side", s0, s1, a, t0, t1, b, s, t,
+def _agreement(src: "_Side", tgt: "_Side", s0, s1, a, t0, t1, b, s, t,
                       columns: slice = slice(0, _NUMBER_DIM)) -> np.ndarray:
-    """Dice overlap of the two sides' numbers (or other ``columns`` of the profile) minus one
+    """Dice overlap of the two sides' numbers (or other ``columns`` of the profile: marks) minus one
     half, for beads (a, b) starting at source s / target t (s in [s0, s1), t in [t0, t1));
     0 where neither side has one."""
     x = sum(src.numbers[s0 + o:s1 + o, columns] for o in range(a))

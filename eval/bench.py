@@ -383,6 +383,10 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         from eval.metrics.alignment import paired_f1_difference, score_documents
         from eval.peers import PEERS, run_peer
 
+        chosen = job.config(PeerSettings).peers
+        wanted = list(PEERS) if chosen == "all" else chosen.split(",")
+        if unknown := set(wanted) - set(PEERS):  # before any work
+            raise UsageError(f"--set peers: unknown {sorted(unknown)}; known: {', '.join(PEERS)}")
         docs = _documents(key, job)
         golds = [d.gold for d in docs]
         n_sent = sum(len(d.src) + len(d.tgt) for d in docs)
@@ -399,10 +403,6 @@ def _peers_runner(key: str, subset: str) -> Callable[[Job], list[Measured]]:
         encoder, load_seconds = _load_encoder(job)
         ours = run_align_benchmark(docs, encoder, job.config(AlignConfig, encoder))
         peer_rows, differences = [], {}
-        chosen = job.config(PeerSettings).peers
-        wanted = list(PEERS) if chosen == "all" else chosen.split(",")
-        if unknown := set(wanted) - set(PEERS):
-            raise UsageError(f"--set peers: unknown {sorted(unknown)}; known: {', '.join(PEERS)}")
         for peer in (PEERS[name] for name in wanted):
             if why := peer.missing():
                 print(f"skipped {why}", file=sys.stderr)
@@ -1048,7 +1048,8 @@ def parse_settings(values: list[str], suite_names: list[str]) -> tuple[tuple[str
         if key not in known or not value:
             raise UsageError(f"--set {text}: need NAME=VALUE with NAME one of {', '.join(sorted(known)) or 'nothing'}"
                              f" (the settings of {', '.join(suite_names)})")
-        cast = {"int": int, "str": str}.get(getattr(known[key].type, "__name__", known[key].type), float)
+        kind = getattr(known[key].type, "__name__", known[key].type)  # a type, or its name (postponed annotations)
+        cast = {"int": int, "str": str}.get(kind, float)
         try:
             out.append((key, cast(value)))
         except ValueError:

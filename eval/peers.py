@@ -19,6 +19,7 @@ in-memory one, so the seconds are end to end).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -70,9 +71,7 @@ def _sentalign(max_size: int | None) -> Callable[[Sequence, object], tuple[list[
 
 
 def _sentalign_missing() -> str | None:
-    try:
-        import sentalign  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("sentalign") is None:
         return "sentalign: pip install 'sentalign==0.3.0' (or the 'peers' extra)"
     return None
 
@@ -99,13 +98,14 @@ def _python_version(command: list[str], env: dict | None = None) -> tuple[int, i
 
 def find_python312() -> tuple[list[str], dict] | None:
     """A Python >= 3.12 to build Bertalign's environment with (command, environment):
-    ``$KKRU_PEER_PYTHON``, ``python3.12``/``python3.13`` on the PATH, or a pyenv version
+    ``$KKRU_PEER_PYTHON``, ``python3.12`` then ``python3.13`` on the PATH, or a pyenv version (3.12 first: the
+    version Bertalign was run with here)
     (pyenv's bare shim fails unless ``PYENV_VERSION`` names an installed version)."""
-    candidates = [os.environ.get("KKRU_PEER_PYTHON"), shutil.which("python3.13"), shutil.which("python3.12")]
+    candidates = [os.environ.get("KKRU_PEER_PYTHON"), shutil.which("python3.12"), shutil.which("python3.13")]
     tries = [([c], None) for c in candidates if c]
     if pyenv := shutil.which("pyenv"):
         listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
-        for version in sorted((v for v in listed if v[:4] in ("3.12", "3.13")), reverse=True):
+        for version in sorted(v for v in listed if v[:4] in ("3.12", "3.13")):
             tries.append(([f"python{version[:4]}"], os.environ | {"PYENV_VERSION": version}))
     for command, env in tries:
         if (found := _python_version(command, env)) and found >= (3, 12):
