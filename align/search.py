@@ -238,7 +238,8 @@ def align_embeddings(src_vecs: np.ndarray, tgt_vecs: np.ndarray,
         return AlignResult(tuple(beads), AlignStats(n, m))
     sides = [_Side(vecs, lens, config.centre * np.asarray(vecs, np.float32).mean(axis=0), numbers)
              for vecs, lens, numbers in ((src_vecs, src_lens, src_numbers), (tgt_vecs, tgt_lens, tgt_numbers))]
-    with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
+    # BLAS only: the encoder's own threads (an OpenMP engine) must keep every core for refinement
+    with threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext():
         return _align(*sides, config, embed_spans)
 
 
