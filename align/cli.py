@@ -34,15 +34,16 @@ def _language(ctx, param, value: str) -> str | None:
 def _summary_line(alignment, seconds: float) -> str:
     kinds = Counter(b.kind for b in alignment.beads)
     shapes = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
-    scores = [b.score for b in alignment.beads if b.src and b.tgt]
-    mean = sum(scores) / len(scores) if scores else float("nan")
     v = alignment.verdict
+    links = alignment.links.describe(len(alignment.src_sentences), len(alignment.tgt_sentences),
+                                     alignment.src_lang, alignment.tgt_lang)
     how = {"parallel": " (aligned in document order)", "mine": " (mined pairs in any order)"}.get(alignment.mode, "")
     verdict = (f"verdict {v.label} ({v.figure_name} {v.shown_figure:.2f}), mode {alignment.mode}{how}; "
                if v else "")
     return (f"{verdict}aligned {len(alignment.src_sentences)} {alignment.src_lang} / {len(alignment.tgt_sentences)} "
-            f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}); "
-            f"mean score {mean:.3f}; {seconds:.1f}s with {alignment.model}")
+            f"{alignment.tgt_lang} sentences into {len(alignment.beads)} beads ({shapes}): "
+            f"{links}; "
+            f"{seconds:.1f}s with {alignment.model}")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

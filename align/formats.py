@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from align import __version__
-from align.beads import Alignment, Bead
+from align.beads import Alignment, Bead, LinkSummary
 from align.errors import FormatError, InputError, OutputError, UsageError
 
 BitextRow = tuple[str, str, "float | None"]  # (src_text, tgt_text, score), score None where a file has none
@@ -142,8 +142,12 @@ def _meta(alignment: Alignment, beads: list[Bead], debug: bool) -> dict:
     meta.update(src_foreign=src.foreign, tgt_foreign=tgt.foreign, src_documents=src.documents,
                 tgt_documents=tgt.documents)
     meta = {key: value for key, value in meta.items() if value is not None}
+    links = LinkSummary.of(beads)
     meta.update(src_sentences=len(alignment.src_sentences), tgt_sentences=len(alignment.tgt_sentences),
-                beads=len(beads), kkru_version=__version__)
+                beads=len(beads), links=links.links, src_linked=links.src_linked, tgt_linked=links.tgt_linked)
+    if links.score_quartiles:
+        meta["link_score_quartiles"] = list(links.score_quartiles)
+    meta["kkru_version"] = __version__
     if debug:
         meta["debug"] = _diagnostics(alignment)
     return meta

@@ -30,6 +30,22 @@ def test_seed_pair_prints_tsv_with_scores():
     assert "Байқоңыр" in kk_text
 
 
+def test_summary_line_counts_links_and_gives_their_score_distribution(tmp_path):
+    """A mean alone hid a few confident wrong links among right ones: the stderr line and
+    the meta line say how many sentences were linked and the scores' min, quartiles, max."""
+    out = tmp_path / "out.jsonl"
+    result = run(KK_SEED, RU_SEED, "-f", "jsonl", "-o", out)
+    assert result.exit_code == 0, result.output
+    meta = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["meta"]
+    low, q1, median, q3, high = meta["link_score_quartiles"]
+    assert 0 <= low <= q1 <= median <= q3 <= high <= 1
+    links = f"{meta['links']} link{'s' if meta['links'] != 1 else ''}"
+    summary = (f"{links} over {meta['src_linked']} of {meta['src_sentences']} kk and "
+               f"{meta['tgt_linked']} of {meta['tgt_sentences']} ru sentences, scores min {low:.2f} | "
+               f"quartiles {q1:.2f} {median:.2f} {q3:.2f} | max {high:.2f}")
+    assert summary in result.stderr and "mean score" not in result.stderr
+
+
 @pytest.mark.parametrize("fmt", ["vecalign", "jsonl", "tsv", "tmx"])
 def test_every_format_round_trips(tmp_path, fmt):
     out = tmp_path / f"out.{fmt}"

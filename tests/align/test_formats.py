@@ -126,10 +126,13 @@ def test_jsonl_meta_only_when_asked_and_skipped_by_readers(tmp_path):
     assert "meta" not in render(al, "jsonl")
     text = render(al, "jsonl", meta=True)
     first = json.loads(text.splitlines()[0])
+    quartiles = first["meta"].pop("link_score_quartiles")
     assert first == {
-        "meta": {"src_lang": "kk", "tgt_lang": "ru", "model": "labse",
-                 "src_sentences": 5, "tgt_sentences": 6, "beads": 6, "kkru_version": __version__}
+        "meta": {"src_lang": "kk", "tgt_lang": "ru", "model": "labse", "src_sentences": 5, "tgt_sentences": 6,
+                 "beads": 6, "links": 4, "src_linked": 4, "tgt_linked": 5, "kkru_version": __version__}
     }
+    # the four links' scores 0.55, 0.8125, 0.9, 0.9731: min, quartiles, max
+    assert quartiles == pytest.approx([0.55, 0.7469, 0.8562, 0.9183, 0.9731], abs=1e-4)
     path = tmp_path / "meta.jsonl"
     path.write_text(text, encoding="utf-8")
     assert read_beads(path) == list(al.beads)
@@ -145,13 +148,15 @@ def test_jsonl_meta_is_rendered_from_the_typed_result_and_diagnostics_only_for_d
     al = Alignment(SRC, TGT, make_alignment().beads, SourceFacts("kk", "kk.txt", "utf-8", (3,)),
                    SourceFacts("ru", "ru.txt", "cp1251", ()), "labse", verdict, "parallel", 0, stats)
     meta = json.loads(render(al, "jsonl", meta=True, min_score=0.5).splitlines()[0])["meta"]
-    assert list(meta.items()) == [  # the keys and order users' files have always had
+    assert list(meta.items()) == [  # the keys and order users' files have had, the links' summary added
         ("src_path", "kk.txt"), ("tgt_path", "ru.txt"), ("src_encoding", "utf-8"), ("tgt_encoding", "cp1251"),
         ("src_lang", "kk"), ("tgt_lang", "ru"), ("model", "labse"), ("verdict", "unrelated"),
         ("verdict_figure", "mined share"), ("verdict_value", 0.0444), ("parallelness", 0.0444), ("n_mutual", 1),
         ("order", 1.0), ("in_order", 0.0123), ("supported", 0), ("off_chain", 0), ("mean_mined_score", 0.8123),
         ("threshold", 0.8), ("mode", "parallel"), ("unlinked_beads", 0), ("src_foreign", [3]), ("tgt_foreign", []),
-        ("src_sentences", 5), ("tgt_sentences", 6), ("beads", 4), ("kkru_version", __version__)]
+        ("src_sentences", 5), ("tgt_sentences", 6), ("beads", 4), ("links", 4), ("src_linked", 4),
+        ("tgt_linked", 5), ("link_score_quartiles", [0.55, 0.7469, 0.8562, 0.9183, 0.9731]),
+        ("kkru_version", __version__)]
     debug = json.loads(render(al, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]["debug"]
     # real JSON numbers and lists, not numpy's repr in a string
     assert debug == {"k": 4, "n_src": 5, "n_tgt": 6, "confidence_features": [[-2.5, 0.0], [0.25, 1.0]], "levels": 1,
@@ -172,7 +177,8 @@ def test_jsonl_meta_of_mined_pairs_and_corpora():
                                  tgt=SourceFacts("ru", documents=3), mode="mine-corpus")
     meta = json.loads(render(corpus, "jsonl", meta=True, debug=True).splitlines()[0])["meta"]
     assert list(meta) == ["src_lang", "tgt_lang", "model", "mode", "src_documents", "tgt_documents", "src_sentences",
-                          "tgt_sentences", "beads", "kkru_version", "debug"] and meta["debug"] == {}
+                          "tgt_sentences", "beads", "links", "src_linked", "tgt_linked", "link_score_quartiles",
+                          "kkru_version", "debug"] and meta["debug"] == {}
 
 
 def test_scores_have_four_decimals_in_every_text_format():
