@@ -498,6 +498,51 @@ def _run_mine(job: Job) -> list[Measured]:
     return rows
 
 
+def _run_templated(job: Job) -> list[Measured]:
+    """The ``align`` pipeline (``--mode auto``) on the templated legal dev set
+    (:mod:`eval.suites.templated`): per half and kind, P/R of the links (every kk/ru sentence
+    pair inside a bead with both sides) against the hand-checked translations, and how many
+    wrong links score at or above the mining threshold. Kind A pairs should come out
+    ``comparable`` and mined; kind B pairs ``parallel``, their recall kept."""
+    from collections import Counter
+
+    from align.mine import MineConfig
+    from align.pipeline import AlignOptions, align_texts
+    from align.search import AlignConfig
+    from eval.suites.templated import load
+
+    encoder, load_seconds = _load_encoder(job)
+    options = AlignOptions(mode="auto", config=job.config(AlignConfig, encoder), mine=job.config(MineConfig, encoder))
+    rows = []
+    for half in ("tune", "heldout"):
+        for kind in ("A", "B"):
+            pairs = [p for p in load(half) if p.kind == kind][:job.limit]
+            count, wrong_scores, started = Counter(), [], time.perf_counter()
+            for pair in pairs:
+                result = align_texts(pair.src, pair.tgt, encoder, options)
+                count[result.verdict.label if result.verdict else "none"] += 1
+                for bead in result.beads:
+                    links = {(i, j) for i in bead.src for j in bead.tgt}
+                    count["links"] += len(links)
+                    count["right"] += len(links & pair.gold)
+                    wrong_scores += [bead.score] * len(links - pair.gold)
+                count["gold"] += len(pair.gold)
+            seconds = time.perf_counter() - started
+            precision, recall = count["right"] / max(count["links"], 1), count["right"] / max(count["gold"], 1)
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            threshold = options.mine.threshold
+            scores = {"P": precision, "R": recall, "F1": f1, "gold": count["gold"], "links": count["links"],
+                      f"wrong >= {threshold:g}": sum(s >= threshold for s in wrong_scores),
+                      "wrong max": max(wrong_scores, default=0.0), "pairs": len(pairs)} | {
+                f"verdict {label}": count[label] for label in ("parallel", "comparable", "unrelated")}
+            texts = [s for p in pairs for s in p.src + p.tgt]
+            rows.append(Measured(f"{half} {kind}", "F1", f1, scores, len(texts), _words(texts), seconds,
+                                 load_seconds, _encoder_device(job.model, job.device), _settings(job, "mode=auto"),
+                                 f"templated-{half}-{kind}:{len(pairs)}pairs:{len(texts)}sent:"
+                                 f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}"))
+    return rows
+
+
 def _run_corpus(job: Job) -> list[Measured]:
     """Corpus mining across pools (:func:`eval.bench_mine.run_corpus`), one row per source
     (NTREX; FLORES when present): P/R of the mined pairs and mined pairs per 100
@@ -925,6 +970,11 @@ def _suites():
         Suite("mine-comparable", "mine", "bitext mining and verdict on comparable kk-ru pairs built from NTREX (and "
               "FLORES if present) at shares 0/30/70/100%, and on perturbed NTREX translations",
               _NTREX_FILES, NTREX, _run_mine, (MineConfig,)),
+        Suite("mine-templated", "mine", "the align pipeline (--mode auto) on the templated kk-ru legal dev set "
+              "(committed, eval/data/templated_kkru): links' P/R against hand-checked translations, wrong links "
+              "over the mining threshold, per half (tune/heldout) and kind (A comparable, B parallel)", (),
+              "official texts of Kazakhstan's laws (public domain) from github.com/kazakhstan-law/codes; see "
+              "eval/data/templated_kkru/PROVENANCE.md", _run_templated, (AlignConfig, MineConfig)),
         Suite("mine-corpus", "mine", "corpus mining across pooled documents (NTREX; FLORES if present), a third "
               "of each pool without counterpart", _NTREX_FILES, NTREX, _run_corpus, (MineConfig,)),
         Suite("mine-scale", "mine", "corpus mining's k-NN + margin step at scale on synthetic vectors with the "
