@@ -234,7 +234,7 @@ class Candidates:
     pair with other numbers has none. A translation inside a template family still
     leads its siblings. Off by default (``template_siblings=0``): with 5 it lifts the
     precision of the templated legal dev set's tune half from 0.81 to 0.96 (recall 0.99 to
-    0.92), but costs the constructed NTREX comparable pairs about 0.01 of recall and four
+    0.92), but costs the constructed NTREX comparable pairs about 0.01 of recall and five
     perturbed translations their ``parallel`` verdict (README, "Templated text")."""
 
     @classmethod
