@@ -68,10 +68,12 @@ def test_registry_has_every_suite_of_the_issue():
     assert {"align-textberg-test", "align-textberg-dev", "align-ntrex-clean", "align-ntrex-perturbed",
             "align-auto-ntrex-perturbed", "mine-comparable", "mine-corpus", "retrieval-tatoeba", "translate-flores",
             "split-ud", "speed-translate", "pairdocs-ntrex-flores", "align-mac-dev", "align-parice",
-            "align-peers-mac-dev", "align-peers-parice", "align-peers-textberg-test"} <= set(SUITES)
+            "align-peers-mac-dev", "align-peers-parice", "align-peers-textberg-test", "mine-templated"} <= set(SUITES)
     assert {s.kind for s in SUITES.values()} == {"align", "mine", "retrieval", "translate", "split", "speed",
                                                  "cluster", "pair"}
-    assert all(s.needs and "PROVENANCE" in s.source for s in SUITES.values() if s.name != "speed-translate")
+    assert all("PROVENANCE" in s.source for s in SUITES.values() if s.name != "speed-translate")
+    # every suite reads the data folder but the random-weights speed test and the committed dev set
+    assert {s.name for s in SUITES.values() if not s.needs} == {"speed-translate", "mine-templated"}
 
 
 def test_list_shows_every_suite_with_the_data_it_needs(tmp_path):
