@@ -81,8 +81,9 @@ class LinkSummary:
 
     def describe(self, n_src: int, n_tgt: int, src_lang: str, tgt_lang: str) -> str:
         """``12 links over 14 of 40 kk and 13 of 38 ru sentences, scores min 0.81 | 0.86 0.93 0.97 | max 0.99``"""
-        text = (f"{self.links} link{'s' if self.links != 1 else ''} over {self.src_linked} of {n_src} {src_lang} and {self.tgt_linked} of "
-                f"{n_tgt} {tgt_lang} sentences")
+        plural = "s" if self.links != 1 else ""
+        text = (f"{self.links} link{plural} over {self.src_linked} of {n_src} {src_lang} and "
+                f"{self.tgt_linked} of {n_tgt} {tgt_lang} sentences")
         if self.score_quartiles:
             low, q1, median, q3, high = self.score_quartiles
             text += f", scores min {low:.2f} | quartiles {q1:.2f} {median:.2f} {q3:.2f} | max {high:.2f}"
