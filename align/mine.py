@@ -421,7 +421,7 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
     beads = _grow(beads, cand, src_vecs, tgt_vecs, config)
     if cand.texts is not None:
-        beads = _formula_lines_in_context(beads, cand.texts)
+        beads = _headings_in_context(beads, cand.texts)
     return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
 
 
@@ -430,15 +430,15 @@ _HEADING = re.compile(r"^\W*(\d+[\w.-]*\s*[-‑–]?\s*(бап|тарау|бөл
                       r"|(статья|глава|раздел|подраздел|параграф|article|chapter|section|part)\s+\d)", re.I)
 
 
-def formula_line(text: str) -> bool:
+def heading_line(text: str) -> bool:
     """A numbered heading: its embedding says "a heading of article N", not which article.
     (Short numbered lines in general, dates alone, "3) ... ;" list items, were tried too: on
     the legal dev set they unlinked right list items and sent a pair down the monotonic path.)"""
     return bool(_HEADING.match(text))
 
 
-def _formula_lines_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
-    """Mined 1-1 beads of a formula line (:func:`formula_line`, either side) stay only where a
+def _headings_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
+    """Mined 1-1 beads of a numbered heading (:func:`heading_line`, either side) stay only where a
     neighbouring pair is mined too (the next or previous sentence of both sides): "15-бап" and
     "Статья 15" of two different laws embed alike, the article after the heading does not."""
     linked = {(i, j) for s, t, _ in beads for i in s for j in t}
@@ -447,7 +447,7 @@ def _formula_lines_in_context(beads: list, texts: tuple[Sequence[str], Sequence[
         return (i + 1, j + 1) in linked or (i - 1, j - 1) in linked
 
     return [(s, t, score) for s, t, score in beads
-            if not (len(s) == len(t) == 1 and (formula_line(texts[0][s[0]]) or formula_line(texts[1][t[0]]))
+            if not (len(s) == len(t) == 1 and (heading_line(texts[0][s[0]]) or heading_line(texts[1][t[0]]))
                     and not in_context(s[0], t[0]))]
 
 

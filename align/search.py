@@ -420,7 +420,7 @@ class _Lattice:
                 score = score + self.number_unit * _agreement(src, tgt, s0, s1, a, t0, t1, b, s, t)
             if self.mark_unit:
                 score = score + self.mark_unit * _agreement(src, tgt, s0, s1, a, t0, t1, b, s, t,
-                                                                   slice(_NUMBER_DIM, None))
+                                                            slice(_NUMBER_DIM, None))
             out[c0:c1][ok] = score
         return out
 
@@ -737,7 +737,7 @@ def number_profile(sentences: Sequence[str]) -> np.ndarray:
 
 
 def _agreement(src: "_Side", tgt: "_Side", s0, s1, a, t0, t1, b, s, t,
-                      columns: slice = slice(0, _NUMBER_DIM)) -> np.ndarray:
+               columns: slice = slice(0, _NUMBER_DIM)) -> np.ndarray:
     """Dice overlap of the two sides' numbers (or other ``columns`` of the profile: marks) minus one
     half, for beads (a, b) starting at source s / target t (s in [s0, s1), t in [t0, t1));
     0 where neither side has one."""

@@ -98,9 +98,9 @@ def _python_version(command: list[str], env: dict | None = None) -> tuple[int, i
 
 def find_python312() -> tuple[list[str], dict] | None:
     """A Python >= 3.12 to build Bertalign's environment with (command, environment):
-    ``$KKRU_PEER_PYTHON``, ``python3.12`` then ``python3.13`` on the PATH, or a pyenv version (3.12 first: the
-    version Bertalign was run with here)
-    (pyenv's bare shim fails unless ``PYENV_VERSION`` names an installed version)."""
+    ``$KKRU_PEER_PYTHON``, ``python3.12`` then ``python3.13`` on the PATH, or a pyenv version
+    (3.12 first: the version Bertalign was run with here; pyenv's bare shim fails unless
+    ``PYENV_VERSION`` names an installed version)."""
     candidates = [os.environ.get("KKRU_PEER_PYTHON"), shutil.which("python3.12"), shutil.which("python3.13")]
     tries = [([c], None) for c in candidates if c]
     if pyenv := shutil.which("pyenv"):

@@ -371,12 +371,12 @@ def test_the_monotonic_path_may_link_a_letterless_line_to_a_line_carrying_its_nu
 
 # ---------------------------------------------------------------- templated text (issue 19)
 
-def test_formula_line_knows_numbered_headings():
-    from align.mine import formula_line
+def test_heading_line_knows_numbered_headings():
+    from align.mine import heading_line
 
-    assert all(formula_line(t) for t in ("15-бап.", "15-бап. Азаматтардың құқықтары", "Статья 15. Права граждан",
+    assert all(heading_line(t) for t in ("15-бап.", "15-бап. Азаматтардың құқықтары", "Статья 15. Права граждан",
                                          "2-тарау. ЖАЛПЫ ЕРЕЖЕЛЕР", "Глава 2. Общие положения", "Article 3"))
-    assert not any(formula_line(t) for t in ("1) ай сайынғы өмір бойғы қамтылым;", "Статьи закона вступают в силу.",
+    assert not any(heading_line(t) for t in ("1) ай сайынғы өмір бойғы қамтылым;", "Статьи закона вступают в силу.",
                                              "В 2015 году статья 5 изменена."))
 
 
@@ -427,7 +427,7 @@ def test_templated_legal_pair_with_the_default_model():
     """The committed dev set (official texts, public domain): on a comparable pair of two
     laws, every mined heading sits beside a mined neighbour, and the translations are found."""
     from align.encoders import load_encoder
-    from align.mine import formula_line
+    from align.mine import heading_line
     from align.pipeline import AlignOptions, align_texts
     from eval.suites.templated import load
 
@@ -436,6 +436,6 @@ def test_templated_legal_pair_with_the_default_model():
     assert result.verdict.label == "comparable" and result.mode == "mine"
     links = {(i, j) for b in result.beads for i in b.src for j in b.tgt}
     for i, j in links:
-        if formula_line(pair.src[i]) or formula_line(pair.tgt[j]):
+        if heading_line(pair.src[i]) or heading_line(pair.tgt[j]):
             assert (i + 1, j + 1) in links or (i - 1, j - 1) in links
     assert len(links & pair.gold) >= 0.9 * len(pair.gold)
