@@ -421,13 +421,15 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
     beads = _grow(beads, cand, src_vecs, tgt_vecs, config)
     if cand.texts is not None:
-        beads = _headings_in_context(beads, cand.texts)
+        beads = _numbered_in_context(beads, cand.texts)
     return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
 
 
 # A numbered heading: "15-бап.", "Статья 15. Права граждан", "2-тарау", "Глава 2".
 _HEADING = re.compile(r"^\W*(\d+[\w.-]*\s*[-‑–]?\s*(бап|тарау|бөлім|параграф|кіші бөлім)\b"
                       r"|(статья|глава|раздел|подраздел|параграф|article|chapter|section|part)\s+\d)", re.I)
+# A list item's or numbered paragraph's number: "2) ...", "12) ...", "1. ...", "3.1. ..." (not "802.11n").
+_ITEM = re.compile(r"^\W{0,2}(\d{1,3}(?:\.\d{1,3})*)\s?[.)]\s")
 
 
 def heading_line(text: str) -> bool:
@@ -437,18 +439,34 @@ def heading_line(text: str) -> bool:
     return bool(_HEADING.match(text))
 
 
-def _headings_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
-    """Mined 1-1 beads of a numbered heading (:func:`heading_line`, either side) stay only where a
-    neighbouring pair is mined too (the next or previous sentence of both sides): "15-бап" and
-    "Статья 15" of two different laws embed alike, the article after the heading does not."""
+def item_number(text: str) -> str | None:
+    """The number a list item or numbered paragraph opens with ("12) ..." -> "12"), if any."""
+    match = _ITEM.match(text)
+    return match.group(1) if match else None
+
+
+def needs_context(src_text: str, tgt_text: str) -> bool:
+    """Whether a 1-1 pair is believed only beside a mined neighbour: a numbered heading on either
+    side ("15-бап" and "Статья 15" of two different laws embed alike, the article after the
+    heading does not), or two list items whose numbers differ ("2) ... баяндама дайындайды" and
+    "12) ... образует коллегию" of two lists of powers share a template, and a translated item
+    keeps its number; a renumbered run of translated items is mined by its neighbours)."""
+    if heading_line(src_text) or heading_line(tgt_text):
+        return True
+    src_item, tgt_item = item_number(src_text), item_number(tgt_text)
+    return src_item is not None and tgt_item is not None and src_item != tgt_item
+
+
+def _numbered_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
+    """Mined beads whose opening sentences :func:`needs_context` stay only where a neighbouring
+    pair is mined too (the sentences just before or just after the bead on both sides)."""
     linked = {(i, j) for s, t, _ in beads for i in s for j in t}
 
-    def in_context(i: int, j: int) -> bool:
-        return (i + 1, j + 1) in linked or (i - 1, j - 1) in linked
+    def in_context(s: list, t: list) -> bool:
+        return (min(s) - 1, min(t) - 1) in linked or (max(s) + 1, max(t) + 1) in linked
 
     return [(s, t, score) for s, t, score in beads
-            if not (len(s) == len(t) == 1 and (heading_line(texts[0][s[0]]) or heading_line(texts[1][t[0]]))
-                    and not in_context(s[0], t[0]))]
+            if not (needs_context(texts[0][min(s)], texts[1][min(t)]) and not in_context(s, t))]
 
 
 def _given_or_searched(candidates: Candidates | None, src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens,

@@ -380,23 +380,42 @@ def test_heading_line_knows_numbered_headings():
                                              "В 2015 году статья 5 изменена."))
 
 
-def test_a_numbered_heading_is_mined_only_beside_a_mined_neighbour():
-    """"5-бап." and "Статья 5." of two different laws embed alike: a heading pair stays only
-    where the next or previous sentences of both sides are mined too."""
+def test_item_numbers_and_which_pairs_need_context():
+    from align.mine import item_number, needs_context
+
+    assert [item_number(t) for t in ("2) өз қызметі туралы;", "12) образует коллегию;", "1. Республика Үкіметі:",
+                                     "3.1. Текст", "802.11n жылдамдықтары", "В 2015 году.", "2019 жылы қабылданды.")] \
+        == ["2", "12", "1", "3.1", None, None, None]
+    assert needs_context("15-бап.", "Статья 15.") and needs_context("Бұл сөйлем.", "Статья 3. Понятия")
+    assert needs_context("2) баяндама дайындайды;", "12) образует коллегию;")
+    assert not needs_context("2) баяндама дайындайды;", "2) готовит доклад;")
+    assert not needs_context("2) баяндама дайындайды;", "готовит доклад;")  # one side unnumbered: no judgement
+    assert not needs_context("802.11n жылдамдықтары", "Скорости 802.11n")
+
+
+def test_numbered_lines_are_mined_only_beside_a_mined_neighbour():
+    """"5-бап." and "Статья 5." of two different laws embed alike, and so do "2) ..." and
+    "12) ..." of two lists of powers: such a pair stays only where the next or previous
+    sentences of both sides are mined too; list items whose numbers agree need no context."""
     rng = np.random.default_rng(3)
-    kk = _story(rng, 8, _unit(rng.normal(size=DIM)))
-    others = _story(rng, 8, _unit(rng.normal(size=DIM)))
+    kk = _story(rng, 10, _unit(rng.normal(size=DIM)))
+    others = _story(rng, 10, _unit(rng.normal(size=DIM)))
     ru = others.copy()
-    ru[0], ru[1], ru[6] = _translate(rng, kk[[0, 1, 5]])  # kk 0, 1 (a heading and its article), kk 5 (a heading)
+    # kk 0, 1 (a heading and its article), kk 5 (a heading), kk 7 (an item numbered 2 against 12),
+    # kk 8 (an item numbered 3 against 3)
+    ru[0], ru[1], ru[6], ru[2], ru[9] = _translate(rng, kk[[0, 1, 5, 7, 8]])
     kk_text = ["5-бап. Құзыреті", *(f"Бұл {k}-сөйлем." for k in range(1, 5)), "9-бап. Қағидалар", "Соңғы сөйлем.",
-               "Тағы бір сөйлем."]
-    ru_text = ["Статья 5. Компетенция", *(f"Это предложение {k}." for k in range(1, 6)), "Статья 9. Правила",
-               "Последнее предложение."]
+               "2) баяндама дайындайды;", "3) өзге өкілеттіктерді жүзеге асырады.", "Тағы бір сөйлем."]
+    ru_text = ["Статья 5. Компетенция", "Это предложение 1.", "12) готовит доклад;",
+               *(f"Это предложение {k}." for k in range(3, 6)), "Статья 9. Правила", "Последнее предложение.",
+               "Ещё одно.", "3) осуществляет иные полномочия."]
     without_text = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH)}
-    assert {((0,), (0,)), ((1,), (1,)), ((5,), (6,))} <= without_text
+    assert {((0,), (0,)), ((1,), (1,)), ((5,), (6,)), ((7,), (2,)), ((8,), (9,))} <= without_text
     mined = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH, texts=(kk_text, ru_text))}
     assert ((0,), (0,)) in mined and ((1,), (1,)) in mined  # the heading beside its mined article
     assert ((5,), (6,)) not in mined  # the heading alone
+    assert ((7,), (2,)) not in mined  # items 2 and 12, alone
+    assert ((8,), (9,)) in mined  # items 3 and 3
 
 
 def test_template_matches_lose_their_evidence_but_a_translation_in_the_family_stays():
@@ -425,9 +444,10 @@ def test_template_matches_lose_their_evidence_but_a_translation_in_the_family_st
 
 def test_templated_legal_pair_with_the_default_model():
     """The committed dev set (official texts, public domain): on a comparable pair of two
-    laws, every mined heading sits beside a mined neighbour, and the translations are found."""
+    laws, every mined heading and renumbered list item sits beside a mined neighbour, and the
+    translations are found."""
     from align.encoders import load_encoder
-    from align.mine import heading_line
+    from align.mine import needs_context
     from align.pipeline import AlignOptions, align_texts
     from eval.suites.templated import load
 
@@ -436,6 +456,6 @@ def test_templated_legal_pair_with_the_default_model():
     assert result.verdict.label == "comparable" and result.mode == "mine"
     links = {(i, j) for b in result.beads for i in b.src for j in b.tgt}
     for i, j in links:
-        if heading_line(pair.src[i]) or heading_line(pair.tgt[j]):
+        if needs_context(pair.src[i], pair.tgt[j]):
             assert (i + 1, j + 1) in links or (i - 1, j - 1) in links
     assert len(links & pair.gold) >= 0.9 * len(pair.gold)
