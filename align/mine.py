@@ -453,8 +453,7 @@ def needs_context(src_text: str, tgt_text: str) -> bool:
     keeps its number; a renumbered run of translated items is mined by its neighbours)."""
     if heading_line(src_text) or heading_line(tgt_text):
         return True
-    src_item, tgt_item = item_number(src_text), item_number(tgt_text)
-    return src_item is not None and tgt_item is not None and src_item != tgt_item
+    return item_number(src_text) != item_number(tgt_text)
 
 
 def _numbered_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
