@@ -30,6 +30,11 @@ confident scores. Here nothing is forced:
   sentence carrying the same digits (or, with none, the same symbols)
   (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
   verdict's support and in :func:`bead_scores`.
+* **Numbered lines need context**: a numbered heading ("15-бап." / "Статья 15.") or
+  list items whose numbers differ are mined only beside a mined neighbour
+  (:func:`needs_context`); inside a template family a pair whose residuals (what
+  its sentences do not share with their own-side neighbours) disagree has no
+  evidence (:class:`Candidates`). Both for templated text: laws, charters.
 * **Verdict**: the share of sentences (both sides) inside mined beads is the
   *parallelness* (shown as the *mined share*); below ``comparable_at`` a pair is
   ``unrelated``. Whether it is ``parallel`` is asked of the *in-order share*
@@ -434,8 +439,9 @@ _ITEM = re.compile(r"^\W{0,2}(\d{1,3}(?:\.\d{1,3})*)\s?[.)]\s")
 
 def heading_line(text: str) -> bool:
     """A numbered heading: its embedding says "a heading of article N", not which article.
-    (Short numbered lines in general, dates alone, "3) ... ;" list items, were tried too: on
-    the legal dev set they unlinked right list items and sent a pair down the monotonic path.)"""
+    (Every short numbered line, dates alone and all "3) ... ;" items, was tried too: on the legal
+    dev set that unlinked right list items and sent a pair down the monotonic path; only items
+    whose numbers differ need context, :func:`needs_context`.)"""
     return bool(_HEADING.match(text))
 
 
@@ -446,11 +452,13 @@ def item_number(text: str) -> str | None:
 
 
 def needs_context(src_text: str, tgt_text: str) -> bool:
-    """Whether a 1-1 pair is believed only beside a mined neighbour: a numbered heading on either
-    side ("15-бап" and "Статья 15" of two different laws embed alike, the article after the
-    heading does not), or two list items whose numbers differ ("2) ... баяндама дайындайды" and
-    "12) ... образует коллегию" of two lists of powers share a template, and a translated item
-    keeps its number; a renumbered run of translated items is mined by its neighbours)."""
+    """Whether a pair is believed only beside a mined neighbour: a numbered heading on either side
+    ("15-бап" and "Статья 15" of two different laws embed alike, the article after the heading
+    does not), or list items whose numbers differ, one of them missing included ("2) ... баяндама
+    дайындайды" and "12) ... образует коллегию" of two lists of powers share a template, and a
+    translated item keeps its number; a renumbered run of translated items is mined by its
+    neighbours). News and prose rarely open with item numbers: the constructed comparable pairs
+    are unchanged by the item rule (README, "Templated text")."""
     if heading_line(src_text) or heading_line(tgt_text):
         return True
     return item_number(src_text) != item_number(tgt_text)

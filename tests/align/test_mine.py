@@ -389,7 +389,8 @@ def test_item_numbers_and_which_pairs_need_context():
     assert needs_context("15-бап.", "Статья 15.") and needs_context("Бұл сөйлем.", "Статья 3. Понятия")
     assert needs_context("2) баяндама дайындайды;", "12) образует коллегию;")
     assert not needs_context("2) баяндама дайындайды;", "2) готовит доклад;")
-    assert not needs_context("2) баяндама дайындайды;", "готовит доклад;")  # one side unnumbered: no judgement
+    assert needs_context("4) бағдарламаларды ұсынады.", "правила отбора участников;")  # one side unnumbered
+    assert not needs_context("Бұл сөйлем.", "Это предложение.")
     assert not needs_context("802.11n жылдамдықтары", "Скорости 802.11n")
 
 
