@@ -1,12 +1,13 @@
 """The templated kk-ru legal dev set (issue 19), committed in ``eval/data/templated_kkru``.
 
-Twelve document pairs built from official Kazakh and Russian texts of Kazakhstan's laws and
+Sixteen document pairs built from official Kazakh and Russian texts of Kazakhstan's laws and
 codes (public domain; see its PROVENANCE.md): kind ``A`` pairs join articles of two different
-laws that share templates ("N-бап." / "Статья N.", lists of competences, definitions) with a
-few inserted articles of a third law in both languages, so most sentences look alike and few
-are translations; kind ``B`` pairs are the same articles in both languages (a translation).
-Gold: the hand-checked 1-1 translation links. ``split.tsv`` halves the pairs into ``tune`` and
-``heldout`` (four A and two B pairs each).
+laws that share templates ("N-бап." / "Статья N.", lists of competences or principles,
+definitions, standard clauses) with a few inserted articles of a third law in both languages,
+so most sentences look alike and few are translations; kind ``B`` pairs are the same articles
+in both languages (a translation). Gold: the hand-checked 1-1 translation links. ``split.tsv``
+halves the pairs into ``tune`` and ``heldout`` (six A and two B pairs each; the four ``A2``
+pairs, general parts of two codes, were added in a second round, two to each half).
 """
 
 from __future__ import annotations
