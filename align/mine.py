@@ -30,9 +30,9 @@ confident scores. Here nothing is forced:
   sentence carrying the same digits (or, with none, the same symbols)
   (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
   verdict's support and in :func:`bead_scores`.
-* **Numbered lines need context**: a numbered heading ("15-бап." / "Статья 15.") or
-  list items whose numbers differ are mined only beside a mined neighbour
-  (:func:`needs_context`); inside a template family a pair whose residuals (what
+* **Numbered lines need context**: a numbered heading ("15-бап." / "Статья 15."),
+  list item or numbered paragraph is mined only beside a mined neighbour
+  (:func:`needs_context`), two headings with different numbers never; inside a template family a pair whose residuals (what
   its sentences do not share with their own-side neighbours) disagree has no
   evidence (:class:`Candidates`). Both for templated text: laws, charters.
 * **Verdict**: the share of sentences (both sides) inside mined beads is the
@@ -430,19 +430,25 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
 
 
-# A numbered heading: "15-бап.", "Статья 15. Права граждан", "2-тарау", "Глава 2".
+# A numbered heading: "15-бап.", "Статья 15. Права граждан", "2-тарау", "Глава 2"; its number.
 _HEADING = re.compile(r"^\W*(\d+[\w.-]*\s*[-‑–]?\s*(бап|тарау|бөлім|параграф|кіші бөлім)\b"
                       r"|(статья|глава|раздел|подраздел|параграф|article|chapter|section|part)\s+\d)", re.I)
+_HEADING_NUMBER = re.compile(r"^\W*(\d+(?:-\d+)?)|^\W*\w+\s+(\d+(?:-\d+)?)")
 # A list item's or numbered paragraph's number: "2) ...", "12) ...", "1. ...", "3.1. ..." (not "802.11n").
 _ITEM = re.compile(r"^\W{0,2}(\d{1,3}(?:\.\d{1,3})*)\s?[.)]\s")
 
 
 def heading_line(text: str) -> bool:
-    """A numbered heading: its embedding says "a heading of article N", not which article.
-    (Every short numbered line, dates alone and all "3) ... ;" items, was tried too: on the legal
-    dev set that unlinked right list items and sent a pair down the monotonic path; only items
-    whose numbers differ need context, :func:`needs_context`.)"""
+    """A numbered heading: its embedding says "a heading of article N", not which article."""
     return bool(_HEADING.match(text))
+
+
+def heading_number(text: str) -> str | None:
+    """The number of a numbered heading ("15-1-бап. ..." and "Статья 15-1." -> "15-1"), if it is one."""
+    if not heading_line(text):
+        return None
+    match = _HEADING_NUMBER.match(text)
+    return match.group(1) or match.group(2)
 
 
 def item_number(text: str) -> str | None:
@@ -452,28 +458,39 @@ def item_number(text: str) -> str | None:
 
 
 def needs_context(src_text: str, tgt_text: str) -> bool:
-    """Whether a pair is believed only beside a mined neighbour: a numbered heading on either side
-    ("15-бап" and "Статья 15" of two different laws embed alike, the article after the heading
-    does not), or list items whose numbers differ, one of them missing included ("2) ... баяндама
-    дайындайды" and "12) ... образует коллегию" of two lists of powers share a template, and a
-    translated item keeps its number; a renumbered run of translated items is mined by its
-    neighbours). News and prose rarely open with item numbers: the constructed comparable pairs
-    are unchanged by the item rule (README, "Templated text")."""
-    if heading_line(src_text) or heading_line(tgt_text):
-        return True
-    return item_number(src_text) != item_number(tgt_text)
+    """Whether a pair is believed only beside a mined neighbour: a numbered heading, list item or
+    numbered paragraph on either side. Numbered text is structured text (laws, charters, rules),
+    where templates repeat: "15-бап" and "Статья 15" of two different laws embed alike, and so
+    do "2) еңбек бостандығы" and "2) свобода предпринимательства" of two lists of principles, while
+    what two documents really share comes as runs (an article, a list), whose members vouch for
+    each other. An isolated boilerplate clause that two codes word alike is lost with it. News
+    and prose rarely open sentences with numbers: no figure of the constructed comparable pairs
+    changes (README, "Templated text")."""
+    return any(heading_line(t) or item_number(t) is not None for t in (src_text, tgt_text))
+
+
+def numbers_contradict(src_text: str, tgt_text: str) -> bool:
+    """Two numbered headings with different numbers: a translated heading keeps its number."""
+    src, tgt = heading_number(src_text), heading_number(tgt_text)
+    return src is not None and tgt is not None and src != tgt
 
 
 def _numbered_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
-    """Mined beads whose opening sentences :func:`needs_context` stay only where a neighbouring
-    pair is mined too (the sentences just before or just after the bead on both sides)."""
-    linked = {(i, j) for s, t, _ in beads for i in s for j in t}
+    """Mined beads without headings whose numbers contradict, and of those whose opening sentences
+    :func:`needs_context`, only the ones beside a mined neighbour (the sentences just before or
+    just after the bead on both sides), asked again until none is dropped: a pair whose only
+    neighbour was dropped has no context left."""
+    def opening(bead) -> tuple[str, str]:
+        return texts[0][min(bead[0])], texts[1][min(bead[1])]
 
-    def in_context(s: list, t: list) -> bool:
-        return (min(s) - 1, min(t) - 1) in linked or (max(s) + 1, max(t) + 1) in linked
-
-    return [(s, t, score) for s, t, score in beads
-            if not (needs_context(texts[0][min(s)], texts[1][min(t)]) and not in_context(s, t))]
+    beads = [b for b in beads if not numbers_contradict(*opening(b))]
+    while True:
+        linked = {(i, j) for s, t, _ in beads for i in s for j in t}
+        kept = [b for b in beads if not needs_context(*opening(b))
+                or (min(b[0]) - 1, min(b[1]) - 1) in linked or (max(b[0]) + 1, max(b[1]) + 1) in linked]
+        if len(kept) == len(beads):
+            return kept
+        beads = kept
 
 
 def _given_or_searched(candidates: Candidates | None, src_vecs, tgt_vecs, config: MineConfig, src_lens, tgt_lens,

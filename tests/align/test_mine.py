@@ -380,43 +380,47 @@ def test_heading_line_knows_numbered_headings():
                                              "В 2015 году статья 5 изменена."))
 
 
-def test_item_numbers_and_which_pairs_need_context():
-    from align.mine import item_number, needs_context
+def test_numbered_lines_and_which_pairs_need_context():
+    from align.mine import heading_number, item_number, needs_context, numbers_contradict
 
     assert [item_number(t) for t in ("2) өз қызметі туралы;", "12) образует коллегию;", "1. Республика Үкіметі:",
                                      "3.1. Текст", "802.11n жылдамдықтары", "В 2015 году.", "2019 жылы қабылданды.")] \
         == ["2", "12", "1", "3.1", None, None, None]
+    assert [heading_number(t) for t in ("2-бап. Еңбек заңнамасы", "Статья 1. Законодательство", "15-1-бап.",
+                                        "Статья 15-1.", "1-тарау. ЖАЛПЫ ЕРЕЖЕЛЕР", "В 2015 году.")] \
+        == ["2", "1", "15-1", "15-1", "1", None]
     assert needs_context("15-бап.", "Статья 15.") and needs_context("Бұл сөйлем.", "Статья 3. Понятия")
-    assert needs_context("2) баяндама дайындайды;", "12) образует коллегию;")
-    assert not needs_context("2) баяндама дайындайды;", "2) готовит доклад;")
-    assert needs_context("4) бағдарламаларды ұсынады.", "правила отбора участников;")  # one side unnumbered
+    assert needs_context("2) еңбек бостандығы;", "2) свобода предпринимательства;")  # equal numbers too
+    assert needs_context("4) бағдарламаларды ұсынады.", "правила отбора участников;")  # one side numbered
     assert not needs_context("Бұл сөйлем.", "Это предложение.")
     assert not needs_context("802.11n жылдамдықтары", "Скорости 802.11n")
+    assert numbers_contradict("2-бап. Еңбек заңнамасы", "Статья 1. Законодательство")
+    assert not numbers_contradict("15-бап.", "Статья 15.") and not numbers_contradict("15-бап.", "Это 16.")
 
 
-def test_numbered_lines_are_mined_only_beside_a_mined_neighbour():
-    """"5-бап." and "Статья 5." of two different laws embed alike, and so do "2) ..." and
-    "12) ..." of two lists of powers: such a pair stays only where the next or previous
-    sentences of both sides are mined too; list items whose numbers agree need no context."""
+def test_numbered_lines_are_mined_only_in_runs():
+    """Numbered headings, items and paragraphs of two different laws embed alike ("5-бап." /
+    "Статья 5.", "3) ..." / "3) ..." of two lists): such a pair stays only where the next or
+    previous sentences of both sides are mined too, two headings with different numbers never,
+    and a pair whose only neighbour was dropped goes too. Unnumbered sentences need no context."""
     rng = np.random.default_rng(3)
-    kk = _story(rng, 10, _unit(rng.normal(size=DIM)))
-    others = _story(rng, 10, _unit(rng.normal(size=DIM)))
-    ru = others.copy()
-    # kk 0, 1 (a heading and its article), kk 5 (a heading), kk 7 (an item numbered 2 against 12),
-    # kk 8 (an item numbered 3 against 3)
-    ru[0], ru[1], ru[6], ru[2], ru[9] = _translate(rng, kk[[0, 1, 5, 7, 8]])
-    kk_text = ["5-бап. Құзыреті", *(f"Бұл {k}-сөйлем." for k in range(1, 5)), "9-бап. Қағидалар", "Соңғы сөйлем.",
-               "2) баяндама дайындайды;", "3) өзге өкілеттіктерді жүзеге асырады.", "Тағы бір сөйлем."]
-    ru_text = ["Статья 5. Компетенция", "Это предложение 1.", "12) готовит доклад;",
-               *(f"Это предложение {k}." for k in range(3, 6)), "Статья 9. Правила", "Последнее предложение.",
-               "Ещё одно.", "3) осуществляет иные полномочия."]
-    without_text = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH)}
-    assert {((0,), (0,)), ((1,), (1,)), ((5,), (6,)), ((7,), (2,)), ((8,), (9,))} <= without_text
+    kk = _story(rng, 12, _unit(rng.normal(size=DIM)))
+    ru = _story(rng, 12, _unit(rng.normal(size=DIM)))
+    links = {0: 0, 1: 1, 2: 5, 4: 6, 6: 3, 8: 8, 10: 10, 11: 11}  # kk line: its translation's ru line
+    ru[list(links.values())] = _translate(rng, kk[list(links)])
+    kk_text = ["5-бап. Құзыреті", "1. Бұл баптың бірінші бөлігі.", "Нөмірсіз сөйлем.", "Бір сөйлем.",
+               "9-бап. Қағидалар", "Екі сөйлем.", "2) баяндама дайындайды;", "Үш сөйлем.", "3) өзге өкілеттіктер.",
+               "Төрт сөйлем.", "7-бап. Қолданылуы", "1. Осы Кодекс қолданылады."]
+    ru_text = ["Статья 5. Компетенция", "1. Первая часть этой статьи.", "Раз.", "12) готовит доклад;", "Два.",
+               "Ненумерованное предложение.", "Статья 9. Правила", "Три.", "3) иные полномочия.", "Четыре.",
+               "Статья 8. Применение", "1. Настоящий Кодекс применяется."]
+    expected = {((k,), (r,)) for k, r in links.items()}
+    assert expected <= {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH)}  # the vectors alone mine them all
     mined = {(b.src, b.tgt) for b in mine_pairs(kk, ru, SYNTH, texts=(kk_text, ru_text))}
-    assert ((0,), (0,)) in mined and ((1,), (1,)) in mined  # the heading beside its mined article
-    assert ((5,), (6,)) not in mined  # the heading alone
-    assert ((7,), (2,)) not in mined  # items 2 and 12, alone
-    assert ((8,), (9,)) in mined  # items 3 and 3
+    assert {((0,), (0,)), ((1,), (1,))} <= mined  # the heading and its first paragraph, a run
+    assert ((2,), (5,)) in mined  # unnumbered, alone
+    assert not mined & {((4,), (6,)), ((6,), (3,)), ((8,), (8,))}  # a heading, items 2/12 and 3/3, each alone
+    assert not mined & {((10,), (10,)), ((11,), (11,))}  # headings 7/8 contradict; paragraph 1 loses its context
 
 
 def test_template_matches_lose_their_evidence_but_a_translation_in_the_family_stays():
