@@ -30,11 +30,12 @@ confident scores. Here nothing is forced:
   sentence carrying the same digits (or, with none, the same symbols)
   (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
   verdict's support and in :func:`bead_scores`.
-* **Numbered lines need context**: a numbered heading ("15-бап." / "Статья 15."),
-  list item or numbered paragraph is mined only beside a mined neighbour
-  (:func:`needs_context`), two headings with different numbers never; inside a template family a pair whose residuals (what
-  its sentences do not share with their own-side neighbours) disagree has no
-  evidence (:class:`Candidates`). Both for templated text: laws, charters.
+* **Templated text** (laws, charters): a numbered heading ("15-бап." / "Статья
+  15."), list item or numbered paragraph is mined only beside a mined neighbour
+  (:func:`needs_context`), two headings with different numbers never; inside a
+  template family a pair whose residuals (what its sentences do not share with
+  their own-side neighbours) disagree is a template match with no evidence, in
+  mining and in :func:`bead_scores` (:class:`Candidates`).
 * **Verdict**: the share of sentences (both sides) inside mined beads is the
   *parallelness* (shown as the *mined share*); below ``comparable_at`` a pair is
   ``unrelated``. Whether it is ``parallel`` is asked of the *in-order share*
@@ -266,6 +267,7 @@ class Candidates:
         (fs, fi), (bs, bi) = fwd, bwd
         self.config = config
         self.texts = texts
+        self.own = own
         self.n, self.m = n, m
         self.nearest_tgt, self.nearest_src = fi[:, 0], bi[:, 0]  # each sentence's most similar by cosine
         self.knn_src = fs.mean(axis=1).astype(float)
@@ -280,7 +282,7 @@ class Candidates:
         if texts is not None:  # a pair without evidence can be no sentence's best match
             self.margin[~_agreeing(texts, self.src, self.tgt)] = 0.0
         if own is not None:
-            self.margin[self._template_matches(own)] = 0.0
+            self.margin[self.template_matches(self.src, self.tgt, self.cos)] = 0.0
         self.lens = (_lengths(src_lens, n), _lengths(tgt_lens, m))
         self.score = calibrated(self.margin, self.cos, self.length_gap(self.src, self.tgt), config)
         if texts is not None or own is not None:
@@ -288,12 +290,15 @@ class Candidates:
         self.best_src = _best_of(self.src, self.margin, n)  # candidate row of each source's best
         self.best_tgt = _best_of(self.tgt, self.margin, m)
 
-    def _template_matches(self, own) -> np.ndarray:
-        """Candidate rows that are template matches (class docstring)."""
-        (src_near, src_residual), (tgt_near, tgt_residual) = own
-        cos = self.cos[:, None]
-        siblings = (src_near[self.src] >= cos).sum(axis=1) + (tgt_near[self.tgt] >= cos).sum(axis=1)
-        residual = np.einsum("ij,ij->i", src_residual[self.src], tgt_residual[self.tgt])
+    def template_matches(self, src: np.ndarray, tgt: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """Which sentence pairs (index arrays, with their cosines) are template matches (class
+        docstring); none without the template check."""
+        if self.own is None:
+            return np.zeros(len(src), bool)
+        (src_near, src_residual), (tgt_near, tgt_residual) = self.own
+        cos = np.asarray(cos, float)[:, None]
+        siblings = (src_near[src] >= cos).sum(axis=1) + (tgt_near[tgt] >= cos).sum(axis=1)
+        residual = np.einsum("ij,ij->i", src_residual[src], tgt_residual[tgt])
         return (siblings >= self.config.template_siblings) & (residual < self.config.template_residual)
 
     def length_gap(self, src, tgt) -> np.ndarray:
@@ -426,7 +431,7 @@ def mine_pairs(src_vecs: np.ndarray, tgt_vecs: np.ndarray, config: MineConfig = 
     beads = [([int(cand.src[r])], [int(cand.tgt[r])], float(cand.score[r])) for r in cand.mutual()]
     beads = _grow(beads, cand, src_vecs, tgt_vecs, config)
     if cand.texts is not None:
-        beads = _numbered_in_context(beads, cand.texts)
+        beads = numbered_in_context(beads, cand.texts)
     return sorted((Bead(tuple(s), tuple(t), score) for s, t, score in beads), key=lambda b: (b.src, b.tgt))
 
 
@@ -475,11 +480,12 @@ def numbers_contradict(src_text: str, tgt_text: str) -> bool:
     return src is not None and tgt is not None and src != tgt
 
 
-def _numbered_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
-    """Mined beads without headings whose numbers contradict, and of those whose opening sentences
-    :func:`needs_context`, only the ones beside a mined neighbour (the sentences just before or
-    just after the bead on both sides), asked again until none is dropped: a pair whose only
-    neighbour was dropped has no context left."""
+def numbered_in_context(beads: list, texts: tuple[Sequence[str], Sequence[str]]) -> list:
+    """Linked beads (``(src, tgt, score)``: mined ones, or a forced path's that passed the unlink
+    check) without headings whose numbers contradict, and of those whose opening sentences
+    :func:`needs_context`, only the ones beside another (the sentences just before or just after
+    the bead on both sides), asked again until none is dropped: a pair whose only neighbour was
+    dropped has no context left."""
     def opening(bead) -> tuple[str, str]:
         return texts[0][min(bead[0])], texts[1][min(bead[1])]
 
@@ -511,8 +517,9 @@ def bead_scores(src_vecs: np.ndarray, tgt_vecs: np.ndarray, beads: Sequence[Bead
     sides are translations) from their own margin, cosine and lengths, whatever the path
     around them. A monotonic aligner's scores assume the documents are parallel; these do
     not, so they tell forced links from real ones. NaN for 1-0/0-1 beads; 0 where
-    ``texts`` are given and the bead's two sides fail :func:`numbers_agree`. ``candidates``:
-    the pair's, when already built (only their neighbourhoods and lengths are read)."""
+    ``texts`` are given and the bead's two sides fail :func:`numbers_agree`, and for a 1-1
+    bead that is a template match (:class:`Candidates`). ``candidates``: the pair's, when
+    already built (only their neighbourhoods, lengths and template check are read)."""
     src_vecs = np.asarray(src_vecs, np.float32)
     tgt_vecs = np.asarray(tgt_vecs, np.float32)
     out = np.full(len(beads), np.nan)
@@ -527,6 +534,8 @@ def bead_scores(src_vecs: np.ndarray, tgt_vecs: np.ndarray, beads: Sequence[Bead
             out[b] = calibrated(margin, cos, cand.length_gap(s, t), config)
             if texts is not None and not numbers_agree(" ".join(texts[0][i] for i in s),
                                                        " ".join(texts[1][j] for j in t)):
+                out[b] = 0.0
+            if len(s) == len(t) == 1 and cand.template_matches(np.array(s), np.array(t), [cos])[0]:
                 out[b] = 0.0
     return out
 

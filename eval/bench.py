@@ -540,7 +540,40 @@ def _run_templated(job: Job) -> list[Measured]:
                                  load_seconds, _encoder_device(job.model, job.device), _settings(job, "mode=auto"),
                                  f"templated-{half}-{kind}:{len(pairs)}pairs:{len(texts)}sent:"
                                  f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}"))
+        rows.append(_forced_unrelated(job, half, encoder, options, load_seconds))
     return rows
+
+
+def _forced_unrelated(job: Job, half: str, encoder, auto, load_seconds: float) -> Measured:
+    """Kind A pairs without their translations (two different laws: nothing to link) aligned with
+    ``--mode parallel``, as a user forcing a path through them would: the monotonic path links
+    every sentence it can, and the unlink check (the miner's calibrated score of each bead,
+    template matches at 0) must take those links back. Every link left is wrong."""
+    from collections import Counter
+
+    from align.pipeline import align_texts
+    from eval.suites.templated import load
+
+    pairs = [p for p in load(half) if p.kind == "A"][:job.limit]
+    options = dataclasses.replace(auto, mode="parallel")
+    count, texts, started = Counter(), [], time.perf_counter()
+    for pair in pairs:
+        linked_src, linked_tgt = {i for i, _ in pair.gold}, {j for _, j in pair.gold}
+        src = [s for i, s in enumerate(pair.src) if i not in linked_src]
+        tgt = [t for j, t in enumerate(pair.tgt) if j not in linked_tgt]
+        result = align_texts(src, tgt, encoder, options)
+        count[result.verdict.label] += 1
+        count["links"] += sum(len(b.src) * len(b.tgt) for b in result.beads)
+        count["unlinked"] += result.unlinked
+        texts += src + tgt
+    seconds = time.perf_counter() - started
+    per_100 = 100 * count["links"] / max(len(texts), 1)
+    scores = {"links": count["links"], "links/100 sent": per_100, "beads unlinked": count["unlinked"],
+              "pairs": len(pairs)} | {f"verdict {label}": count[label] for label in ("parallel", "comparable", "unrelated")}
+    return Measured(f"{half} A without its translations, --mode parallel", "links/100", per_100, scores, len(texts),
+                    _words(texts), seconds, load_seconds, _encoder_device(job.model, job.device),
+                    _settings(job, "mode=parallel"), f"templated-{half}-A-stripped:{len(pairs)}pairs:{len(texts)}sent:"
+                    f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}")
 
 
 def _run_corpus(job: Job) -> list[Measured]:

