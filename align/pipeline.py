@@ -27,7 +27,8 @@ SPLIT_LANGS = ("kk", "ru")
 # a linked bead whose evidence (the lower of the aligner's score and the
 # miner's calibrated check) is below this is unlinked into
 # 1-0/0-1: a forced path must not pass off unrelated sentences as translations.
-# Other pairs keep the aligner's beads: the check would cost recall (measured:
+# Other pairs keep the aligner's beads (comparable ones but for numbered lines
+# without a linked neighbour, see _checked): the check would cost recall (measured:
 # NTREX perturbed strict F1 0.955 -> 0.909 when applied to comparable pairs too).
 UNLINK_BELOW = 0.5
 
@@ -175,10 +176,11 @@ def align_texts(src: Sequence[str], tgt: Sequence[str], encoder, options: AlignO
         return PairResult(_with_unmatched(mined, src_vecs, tgt_vecs, candidates, texts), verdict, mode)
     result = path if path is not None else align_sentences(src, tgt, encoder, options.config,
                                                            vectors=(src_vecs, tgt_vecs))
-    if verdict.label != "unrelated":
+    if verdict.label == "parallel":
         beads, unlinked = _numbers_checked(result.beads, texts)
     else:
-        beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, candidates, texts)
+        beads, unlinked = _checked(result.beads, src_vecs, tgt_vecs, candidates, texts,
+                                   full=verdict.label == "unrelated")
     return PairResult(tuple(beads), verdict, mode, unlinked, result.stats)
 
 
@@ -257,21 +259,29 @@ def _numbers_checked(beads: Sequence[Bead], texts) -> tuple[list[Bead], int]:
     return out, unlinked
 
 
-def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, candidates: Candidates, texts) -> tuple[list[Bead], int]:
+def _checked(beads: Sequence[Bead], src_vecs, tgt_vecs, candidates: Candidates, texts,
+             full: bool = True) -> tuple[list[Bead], int]:
     """Unlink linked beads unless both the aligner and the miner's calibrated check support them
     and, for numbered lines, a neighbouring bead stays linked too (as in mining,
-    :func:`align.mine.numbered_in_context`: a forced path pairs "7-бап." with "Статья 9.")."""
+    :func:`align.mine.numbered_in_context`: a forced path pairs "7-бап." with "Статья 9.").
+    ``full=False``, a comparable pair's path, whose loose translations the calibrated check
+    would unlink: only letterless lines whose numbers differ (:func:`_numbers_checked`) and
+    numbered lines without a linked neighbour are unlinked (unlinking its template matches too
+    cost perturbed NTREX 0.001 F1: ``evaluate bench align-auto-ntrex-perturbed``)."""
+    unlinked = 0
+    if not full:
+        beads, unlinked = _numbers_checked(beads, texts)
     check = bead_scores(src_vecs, tgt_vecs, beads, candidates.config, texts=texts, candidates=candidates)
     scores = [min(bead.score, float(extra)) for bead, extra in zip(beads, check)]
     supported = [(list(b.src), list(b.tgt), score) for b, score in zip(beads, scores)
-                 if b.src and b.tgt and score >= UNLINK_BELOW]
+                 if b.src and b.tgt and (score >= UNLINK_BELOW or not full)]
     kept = {(tuple(s), tuple(t)) for s, t, _ in numbered_in_context(supported, texts)}
-    out, unlinked = [], 0
+    out = []
     for bead, score in zip(beads, scores):
         if not (bead.src and bead.tgt):
             out.append(bead)
         elif (bead.src, bead.tgt) in kept:
-            out.append(Bead(bead.src, bead.tgt, score))
+            out.append(Bead(bead.src, bead.tgt, score) if full else bead)
         else:
             unlinked += 1
             out += _unlink(bead, 1.0 - score)

@@ -540,15 +540,17 @@ def _run_templated(job: Job) -> list[Measured]:
                                  load_seconds, _encoder_device(job.model, job.device), _settings(job, "mode=auto"),
                                  f"templated-{half}-{kind}:{len(pairs)}pairs:{len(texts)}sent:"
                                  f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}"))
-        rows.append(_forced_unrelated(job, half, encoder, options, load_seconds))
+        rows += [_forced_path(job, half, encoder, options, load_seconds, stripped) for stripped in (False, True)]
     return rows
 
 
-def _forced_unrelated(job: Job, half: str, encoder, auto, load_seconds: float) -> Measured:
-    """Kind A pairs without their translations (two different laws: nothing to link) aligned with
-    ``--mode parallel``, as a user forcing a path through them would: the monotonic path links
-    every sentence it can, and the unlink check (the miner's calibrated score of each bead,
-    template matches at 0) must take those links back. Every link left is wrong."""
+def _forced_path(job: Job, half: str, encoder, auto, load_seconds: float, stripped: bool) -> Measured:
+    """Kind A pairs aligned with ``--mode parallel``, as a user forcing a monotonic path through
+    them would: whole (comparable: the path keeps its beads but for what mining never believes,
+    numbered lines without a linked neighbour among them), or ``stripped`` of their translations
+    (two different laws, judged unrelated: every link the path makes is wrong, and the unlink
+    check, the miner's calibrated score of each bead with template matches at 0, must take it
+    back). P/R of the links as in :func:`_run_templated`; links per 100 sentences."""
     from collections import Counter
 
     from align.pipeline import align_texts
@@ -558,21 +560,26 @@ def _forced_unrelated(job: Job, half: str, encoder, auto, load_seconds: float) -
     options = dataclasses.replace(auto, mode="parallel")
     count, texts, started = Counter(), [], time.perf_counter()
     for pair in pairs:
-        linked_src, linked_tgt = {i for i, _ in pair.gold}, {j for _, j in pair.gold}
-        src = [s for i, s in enumerate(pair.src) if i not in linked_src]
-        tgt = [t for j, t in enumerate(pair.tgt) if j not in linked_tgt]
+        src, tgt, gold = pair.src, pair.tgt, pair.gold
+        if stripped:
+            linked_src, linked_tgt = {i for i, _ in gold}, {j for _, j in gold}
+            src = [s for i, s in enumerate(src) if i not in linked_src]
+            tgt = [t for j, t in enumerate(tgt) if j not in linked_tgt]
+            gold = frozenset()
         result = align_texts(src, tgt, encoder, options)
         count[result.verdict.label] += 1
-        count["links"] += sum(len(b.src) * len(b.tgt) for b in result.beads)
-        count["unlinked"] += result.unlinked
+        links = {(i, j) for b in result.beads for i in b.src for j in b.tgt}
+        count.update(links=len(links), right=len(links & gold), gold=len(gold), unlinked=result.unlinked)
         texts += src + tgt
     seconds = time.perf_counter() - started
     per_100 = 100 * count["links"] / max(len(texts), 1)
-    scores = {"links": count["links"], "links/100 sent": per_100, "beads unlinked": count["unlinked"],
+    scores = {"P": count["right"] / max(count["links"], 1), "R": count["right"] / max(count["gold"], 1),
+              "links": count["links"], "links/100 sent": per_100, "beads unlinked": count["unlinked"],
               "pairs": len(pairs)} | {f"verdict {label}": count[label] for label in ("parallel", "comparable", "unrelated")}
-    return Measured(f"{half} A without its translations, --mode parallel", "links/100", per_100, scores, len(texts),
-                    _words(texts), seconds, load_seconds, _encoder_device(job.model, job.device),
-                    _settings(job, "mode=parallel"), f"templated-{half}-A-stripped:{len(pairs)}pairs:{len(texts)}sent:"
+    what = "without its translations" if stripped else "whole"
+    return Measured(f"{half} A {what}, --mode parallel", "links/100", per_100, scores, len(texts), _words(texts),
+                    seconds, load_seconds, _encoder_device(job.model, job.device), _settings(job, "mode=parallel"),
+                    f"templated-{half}-A-{'stripped' if stripped else 'whole'}:{len(pairs)}pairs:{len(texts)}sent:"
                     f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}")
 
 

