@@ -27,8 +27,9 @@ confident scores. Here nothing is forced:
 * **Numbers are not evidence** when a sentence has no letters: digits, symbols
   and punctuation embed alike whatever the numbers, so two lists of unrelated
   integers would mine as translations. A letterless sentence pairs only with a
-  sentence carrying the same digits (or, with none, the same symbols)
-  (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
+  sentence carrying the same digits (or, with none, the same symbols), and a
+  short numbered line (a date alone, "Статья 5") only with one holding the same
+  digits (:func:`numbers_agree`); otherwise the pair scores 0 in mining, in the
   verdict's support and in :func:`bead_scores`.
 * **Templated text** (laws, charters): a numbered heading ("15-бап." / "Статья
   15."), list item or numbered paragraph is mined only beside a mined neighbour
@@ -341,23 +342,39 @@ def _number_key(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit()) or "".join(text.split())
 
 
+def _short_numbered(text: str) -> bool:
+    """A line carried by its numbers: at most four words, one with a digit (a date alone, an
+    amount, "Статья 5"): its embedding says "a date", not which."""
+    return len(text.split()) <= 4 and any(ch.isdigit() for ch in text)
+
+
+def _digit_bag(text: str) -> str:
+    """A short line's digits in any order: "23 ноября 2015 года" and "2015 жылғы 23 қарашада" agree."""
+    return "".join(sorted(ch for ch in text if ch.isdigit()))
+
+
 def numbers_agree(src_text: str, tgt_text: str) -> bool:
     """Whether the embedding may be trusted on this pair: both sides have letters, or
     they carry the same digits (``12 345,6`` and ``12345.6`` agree), or, without
-    digits, the same symbols (``* * *``)."""
+    digits, the same symbols (``* * *``); and where a side is a short numbered line
+    (:func:`_short_numbered`), the two sides hold the same digits, in any order."""
     if _has_letters(src_text) and _has_letters(tgt_text):
-        return True
+        return not (_short_numbered(src_text) or _short_numbered(tgt_text)) or \
+            _digit_bag(src_text) == _digit_bag(tgt_text)
     return _number_key(src_text) == _number_key(tgt_text)
 
 
 def numbers_carried(src_text: str, tgt_text: str) -> bool:
-    """The looser test of the monotonic path, whose order is evidence of its own: besides
-    :func:`numbers_agree`, a letterless side whose digits appear, in order, among the digits
-    of the other side, which has letters (a scanned date line, ``4. 1954 :`` against
-    ``28 vv '.;, . - 4. 1954 :`` in Text+Berg). Two letterless sides must agree exactly."""
+    """The looser test of the monotonic path, whose order is evidence of its own: two sides
+    with letters always (short numbered lines included), two letterless sides with the same
+    digits (:func:`numbers_agree`), and a letterless side whose digits appear, in order, among
+    the digits of the other side, which has letters (a scanned date line, ``4. 1954 :`` against
+    ``28 vv '.;, . - 4. 1954 :`` in Text+Berg)."""
+    src_letters, tgt_letters = _has_letters(src_text), _has_letters(tgt_text)
+    if src_letters and tgt_letters:
+        return True
     if numbers_agree(src_text, tgt_text):
         return True
-    src_letters, tgt_letters = _has_letters(src_text), _has_letters(tgt_text)
     if src_letters == tgt_letters:  # both letterless (and different)
         return False
     bare, full = (tgt_text, src_text) if src_letters else (src_text, tgt_text)
@@ -367,11 +384,15 @@ def numbers_carried(src_text: str, tgt_text: str) -> bool:
 
 def _agreeing(texts: tuple[Sequence[str], Sequence[str]], src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
     """:func:`numbers_agree` of every (src[r], tgt[r]) sentence pair, vectorised."""
-    letters, keys = [], []
+    letters, keys, short, bags = [], [], [], []
     for side in texts:
         letters.append(np.array([_has_letters(t) for t in side], bool))
         keys.append(np.array([_number_key(t) for t in side], object))
-    return (letters[0][src] & letters[1][tgt]) | (keys[0][src] == keys[1][tgt])
+        short.append(np.array([_short_numbered(t) for t in side], bool))
+        bags.append(np.array([_digit_bag(t) for t in side], object))
+    lettered = letters[0][src] & letters[1][tgt]
+    plain = ~(short[0][src] | short[1][tgt]) | (bags[0][src] == bags[1][tgt])
+    return np.where(lettered, plain, keys[0][src] == keys[1][tgt])
 
 
 def calibrated(margin, cos, length_gap, config: MineConfig = MineConfig()) -> np.ndarray:

@@ -255,9 +255,17 @@ def test_short_translation_is_parallel_but_missing_one_fact_is_comparable(ntrex_
     ("1.", "Первое.", False),
     ("* * *", "***", True),                             # no digits: the same symbols
     ("* * *", "—", False),
+    ("23 ноября 2015 года", "2015 жылғы 23 қарашада", True),  # a date alone: the same digits, any order
+    ("10 декабря 2017 года", "2015 жылғы 23 қарашада", False),
+    ("Статья 5.", "9-бап.", False),                         # short numbered lines: their digits decide
+    ("Статья 5. Компетенция", "5-бап. Құзыреті", True),
+    ("В 2015 году закон изменили пять раз.", "Заң 2017 жылы бес рет өзгертілді.", True),  # longer: the embedding decides
 ])
 def test_numbers_agree(src, tgt, agree):
     assert numbers_agree(src, tgt) is agree
+    from align.mine import _agreeing
+
+    assert _agreeing(([src], [tgt]), np.array([0]), np.array([0]))[0] == agree  # the vectorised form agrees
 
 
 def test_letterless_sentences_are_mined_only_with_the_same_numbers():
