@@ -527,13 +527,15 @@ def _run_templated(job: Job) -> list[Measured]:
                     count["right"] += len(links & pair.gold)
                     wrong_scores += [bead.score] * len(links - pair.gold)
                 count["gold"] += len(pair.gold)
+                count.update(_wrong_best_matches(pair, encoder, options.mine))
             seconds = time.perf_counter() - started
             precision, recall = count["right"] / max(count["links"], 1), count["right"] / max(count["gold"], 1)
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             threshold = options.mine.threshold
             scores = {"P": precision, "R": recall, "F1": f1, "gold": count["gold"], "links": count["links"],
                       f"wrong >= {threshold:g}": sum(s >= threshold for s in wrong_scores),
-                      "wrong max": max(wrong_scores, default=0.0), "pairs": len(pairs)} | {
+                      "wrong max": max(wrong_scores, default=0.0), "wrong best matches": count["wrong best"],
+                      f"of them scoring >= {threshold:g}": count["wrong best over"], "pairs": len(pairs)} | {
                 f"verdict {label}": count[label] for label in ("parallel", "comparable", "unrelated")}
             texts = [s for p in pairs for s in p.src + p.tgt]
             rows.append(Measured(f"{half} {kind}", "F1", f1, scores, len(texts), _words(texts), seconds,
@@ -542,6 +544,21 @@ def _run_templated(job: Job) -> list[Measured]:
                                  f"{_digest([(p.src, p.tgt, sorted(p.gold)) for p in pairs])}"))
         rows += [_forced_path(job, half, encoder, options, load_seconds, stripped) for stripped in (False, True)]
     return rows
+
+
+def _wrong_best_matches(pair, encoder, config) -> dict[str, int]:
+    """How many of a pair's mutual best matches by margin (the miner's candidates, whatever their
+    score) are not translations, and how many of those the calibrated score (template matches at 0)
+    puts at or above the threshold: whether wrong pairs' scores fall mostly below it."""
+    from align.mine import Candidates
+
+    vecs = encoder.encode([*pair.src, *pair.tgt])
+    cand = Candidates.search(vecs[:len(pair.src)], vecs[len(pair.src):], config, [len(s) for s in pair.src],
+                             [len(t) for t in pair.tgt], texts=(pair.src, pair.tgt))
+    rows = cand.best_src[cand.best_src >= 0]
+    rows = rows[cand.best_tgt[cand.tgt[rows]] == rows]
+    wrong = [r for r in rows if (int(cand.src[r]), int(cand.tgt[r])) not in pair.gold]
+    return {"wrong best": len(wrong), "wrong best over": int(sum(cand.score[r] >= config.threshold for r in wrong))}
 
 
 def _forced_path(job: Job, half: str, encoder, auto, load_seconds: float, stripped: bool) -> Measured:
