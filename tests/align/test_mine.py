@@ -388,6 +388,20 @@ def test_heading_line_knows_numbered_headings():
                                              "В 2015 году статья 5 изменена."))
 
 
+def test_template_siblings_are_looked_for_nearby():
+    """A template family is local (a list, a run of articles): a twin 3 lines away is a sibling,
+    one 50 lines away is not within the default window, and is with a wider one. No n x n search."""
+    from align.mine import _own_side
+
+    vecs = _unit(np.random.default_rng(0).normal(size=(60, DIM))).astype(np.float32)
+    vecs[3] = vecs[50] = vecs[0]
+    near, residual = _own_side(vecs, MineConfig())
+    assert near.shape == (60, MineConfig().template_siblings) and residual.shape == vecs.shape
+    assert near[0, 0] > 0.999 and near[3, 0] > 0.999  # lines 0 and 3
+    assert near[50, 0] < 0.9  # line 50's twins are 47 and 50 lines away
+    assert _own_side(vecs, MineConfig(template_window=60))[0][50, 0] > 0.999
+
+
 def test_numbered_lines_and_which_pairs_need_context():
     from align.mine import heading_number, item_number, needs_context, numbers_contradict
 

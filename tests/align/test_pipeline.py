@@ -104,8 +104,8 @@ def test_an_empty_side_is_unrelated_with_every_sentence_unmatched():
 def test_nearest_neighbours_are_searched_once_per_pair(monkeypatch, exact_cells):
     """Mining, the verdict's support count, the unlinking check and the unmatched sentences'
     scores all read one pair's candidates: two searches (one each way) per pair, whatever
-    the mode, plus one within each side for the template check, and above exact_cells four
-    faiss indexes, not ten."""
+    the mode (the template check looks within a window of each side, no search), and above
+    exact_cells two faiss indexes, not ten."""
     import align.mine
 
     searches, indexes = [], []
@@ -120,9 +120,8 @@ def test_nearest_neighbours_are_searched_once_per_pair(monkeypatch, exact_cells)
         searches.clear(), indexes.clear()
         result = align_texts(src, tgt, encoder(), AlignOptions(mode=mode, mine=mine))
         assert result.mode == expected
-        own_side = max(mine.template_siblings, 3) + 1  # the nearest within each side, and itself
-        assert searches == [own_side, own_side, mine.k, mine.k], (mode, expected)
-        assert len(indexes) == (4 if exact_cells == 0 else 0)
+        assert searches == [mine.k, mine.k], (mode, expected)
+        assert len(indexes) == (2 if exact_cells == 0 else 0)
 
 
 def test_auto_mode_follows_the_in_order_share():
