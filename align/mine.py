@@ -235,14 +235,16 @@ class Candidates:
     Templated text (laws, charters: "N-бап." / "Статья N.", "... вправе ...") puts many
     sentences of one side close together, and e5 puts a template's kk and ru instances
     close whatever fills them. So a pair whose sentences have at least ``template_siblings``
-    own-side sentences closer to them than they are to each other sits in a template family,
-    and there the template is taken out before the pair is believed: each sentence minus the
-    mean of its three nearest own-side neighbours (its family's common part) is its
-    *residual*, and a pair whose residuals' cosine is under ``template_residual`` is a
-    *template match*, with no evidence (margin and score 0), as a letterless pair with other
-    numbers has none. A translation keeps its residual likeness (what it says beyond the
-    template); two instances of one template do not. Chosen on the tune half of the templated
-    legal dev set and the constructed comparable pairs together (README, "Templated text").
+    own-side sentences within ``template_window`` lines (a family is local: a list, a run of
+    articles) closer to them than they are to each other sits in a template family, and there
+    the template is taken out before the pair is believed: each sentence minus the mean of its
+    three nearest such neighbours (its family's common part) is its *residual*, and a pair
+    whose residuals' cosine is under ``template_residual`` is a *template match*, with no
+    evidence (margin and score 0), as a letterless pair with other numbers has none. A
+    translation keeps its residual likeness (what it says beyond the template); two instances
+    of one template do not. Chosen on the tune half of the templated legal dev set and the
+    constructed comparable pairs together (README, "Templated text"); the window keeps a pool
+    of short alike sentences (Tatoeba) from looking like one family.
     """
 
     @classmethod
