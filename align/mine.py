@@ -314,11 +314,12 @@ class Candidates:
             return typical if isinstance(src, list) else np.full(len(src), typical)
         return np.abs(_log_length(ls, src) - _log_length(lt, tgt))
 
-    def mutual(self) -> np.ndarray:
-        """Candidate rows that are mutual best matches scoring at least the threshold."""
+    def mutual(self, at_least: float | None = None) -> np.ndarray:
+        """Candidate rows that are mutual best matches scoring at least ``at_least`` (default: the
+        threshold; 0: every mutual best match, whatever its score)."""
         rows = self.best_src[self.best_src >= 0]
         rows = rows[self.best_tgt[self.tgt[rows]] == rows]
-        return rows[self.score[rows] >= self.config.threshold]
+        return rows[self.score[rows] >= (self.config.threshold if at_least is None else at_least)]
 
     def check_pair(self, src_vecs: np.ndarray, tgt_vecs: np.ndarray) -> None:
         """Candidates passed in must be this pair's: another pair's would index out of place."""

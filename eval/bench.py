@@ -555,9 +555,7 @@ def _wrong_best_matches(pair, encoder, config) -> dict[str, int]:
     vecs = encoder.encode([*pair.src, *pair.tgt])
     cand = Candidates.search(vecs[:len(pair.src)], vecs[len(pair.src):], config, [len(s) for s in pair.src],
                              [len(t) for t in pair.tgt], texts=(pair.src, pair.tgt))
-    rows = cand.best_src[cand.best_src >= 0]
-    rows = rows[cand.best_tgt[cand.tgt[rows]] == rows]
-    wrong = [r for r in rows if (int(cand.src[r]), int(cand.tgt[r])) not in pair.gold]
+    wrong = [r for r in cand.mutual(at_least=0.0) if (int(cand.src[r]), int(cand.tgt[r])) not in pair.gold]
     return {"wrong best": len(wrong), "wrong best over": int(sum(cand.score[r] >= config.threshold for r in wrong))}
 
 
